@@ -1,0 +1,1 @@
+"""costclose: period-end inventory cost close of a Business Central company."""
