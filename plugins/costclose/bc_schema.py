@@ -542,6 +542,13 @@ ERP_EXTRA_TABLES: tuple[Table, ...] = (
     GEN_PRODUCT_POSTING_GROUP,
 )
 
+# Load metadata every row of the warehouse's raw schema carries (issue 4).
+RAW_LOAD_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("_batch_id", INT),
+    ("_loaded_at", DATETIME),
+    ("_source_version", TEXT),
+)
+
 TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in (*RAW_TABLES, *ERP_EXTRA_TABLES)}
 
 

@@ -1,0 +1,1 @@
+"""Source connectors: one module per way data leaves BC (bc2adls, bc_api, sql), one contract."""

@@ -1,0 +1,57 @@
+"""The contract every source connector implements: (company, table, watermark) -> batches of rows.
+
+A connector yields ``Batch``es in order. The landing code (``costclose.landing``) writes each batch's
+rows and deletes to ``raw`` and stores ``batch.watermark`` in the *same transaction*, so a crash
+between batches resumes from the last committed watermark with no duplicates or gaps. Watermarks are
+opaque, JSON-serialisable dicts that only the connector that produced them interprets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from costclose.bc_schema import Table
+
+
+@dataclass(frozen=True)
+class BadRow:
+    """Input that could not be typed or lacks a required key: it goes to quarantine, never lost."""
+
+    source_ref: str  # where it came from: "file.csv:line 17", a page URL, "sql:bc.value_entry"
+    reason: str
+    raw: str  # the original text (CSV line, JSON object, repr of the row)
+
+
+@dataclass
+class Batch:
+    """One unit of loading for one (company, table)."""
+
+    table: Table
+    columns: list[str]  # canonical column names (bc_schema), in the order of each row tuple
+    rows: list[tuple[Any, ...]]  # values already typed to Python (int, Decimal, date, bool, str, UUID)
+    source_ref: str
+    watermark: dict[str, Any]  # the watermark once this batch is committed
+    deletes: list[tuple[Any, ...]] = field(default_factory=list)  # primary keys (company, *key)
+    bad_rows: list[BadRow] = field(default_factory=list)
+    source_versions: list[str] | None = None  # per row: row version / modified time, for _source_version
+
+
+class Source(Protocol):
+    """A place BC data can be read from, selected by a source URL (``sql:``, ``bc2adls:``, ``bc_api:``)."""
+
+    url: str
+
+    def companies(self) -> list[str]:
+        """Company names available at this source."""
+        ...
+
+    def fetch(self, company: str, table: Table, watermark: dict[str, Any] | None) -> Iterator[Batch]:
+        """Batches of rows changed since ``watermark`` (``None``: everything)."""
+        ...
+
+    def totals(self, company: str) -> dict[str, Any]:
+        """Control totals to compare after a load: row counts per table, and the sums of
+        Cost Amount (Actual), Cost Amount (Expected), Cost Posted to G/L and G/L Amount."""
+        ...
