@@ -31,7 +31,9 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-db_app = typer.Typer(help="The PostgreSQL server: embedded (default) or COSTCLOSE_DATABASE_URL.", no_args_is_help=True)
+db_app = typer.Typer(
+    help="The PostgreSQL server: embedded (default) or COSTCLOSE_DATABASE_URL.", no_args_is_help=True
+)
 app.add_typer(db_app, name="db")
 
 
@@ -49,7 +51,7 @@ def db_up() -> None:
             urls = {role: db.database_url(role) for role in ("warehouse", "erp", "airflow")}
     except CostcloseError as exc:
         raise fail(str(exc)) from exc
-    where = cfg.database_url and "COSTCLOSE_DATABASE_URL" or f"embedded, data in {cfg.pg_dir}"
+    where = "COSTCLOSE_DATABASE_URL" if cfg.database_url else f"embedded, data in {cfg.pg_dir}"
     console.print(f"[green]PostgreSQL is up[/] ({where})")
     for role, url in urls.items():
         console.print(f"  {role:<10} {db.redact(url)}")

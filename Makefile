@@ -1,0 +1,44 @@
+# costclose — the two commands a new machine needs are `make demo` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+UV := $(PYTHON) -m uv
+RUN := $(UV) run --frozen
+export UV_PYTHON := 3.11
+export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
+export GX_ANALYTICS_ENABLED := False
+export DO_NOT_TRACK := 1
+
+.PHONY: help setup demo test lint format unit bench clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+setup:  ## create the locked environment (.venv) from uv.lock; installs uv with pip if missing
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
+	$(UV) sync --frozen --quiet
+
+demo: setup  ## start the embedded database, seed the demo company, run the close once, print the outputs
+	$(RUN) costclose demo
+
+lint: setup  ## ruff (incl. Airflow rules) and sqlfluff over the dbt project
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	$(RUN) sqlfluff lint dbt_project
+
+format: setup  ## apply ruff's formatting and fixes
+	$(RUN) ruff format .
+	$(RUN) ruff check --fix .
+
+unit: setup  ## the test suite without lint
+	$(RUN) pytest
+
+test: lint unit  ## lint + the whole test suite
+
+bench: setup  ## benchmarks (not tests): print figures and ratios, record them in bench/RESULTS.md
+	$(RUN) python bench/run.py
+
+clean:  ## stop the embedded database and remove local state (.costclose/)
+	-$(RUN) costclose db down
+	rm -rf .costclose
