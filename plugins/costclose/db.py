@@ -25,6 +25,16 @@ from psycopg2 import sql
 from costclose.config import Settings, settings
 from costclose.errors import DatabaseError
 
+__all__ = [
+    "DatabaseError",
+    "EmbeddedPostgres",
+    "connect",
+    "database_url",
+    "redact",
+    "server_url",
+    "with_database",
+]
+
 log = logging.getLogger(__name__)
 
 SUPERUSER = "postgres"
