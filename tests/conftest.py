@@ -17,7 +17,15 @@ import psycopg2
 import pytest
 from psycopg2 import sql
 
-from costclose.db import EmbeddedPostgres, with_database
+ROOT = Path(__file__).resolve().parents[1]
+# A fresh Airflow home for every test session, set before anything imports Airflow.
+os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="costclose-test-airflow-"))
+os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(ROOT / "dags"))
+os.environ.setdefault("AIRFLOW__COSMOS__ENABLE_TELEMETRY", "False")
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+
+from costclose.db import EmbeddedPostgres, with_database  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
