@@ -1,0 +1,69 @@
+{#- Period handling. An accounting period is a calendar month (BC's monthly accounting periods; the
+    DECISIONLOG records why we key on the month rather than on raw.accounting_period rows). -#}
+
+{% macro period_of(date_expression) -%}
+    date_trunc('month', {{ date_expression }})::date
+{%- endmacro %}
+
+{#- The period selected with --vars '{period: 2024-03}' (any 'YYYY-MM' or 'YYYY-MM-DD' inside it) as a
+    'YYYY-MM-01' string, or none. -#}
+{% macro selected_period() -%}
+    {%- set raw = var('period', none) -%}
+    {%- if raw is none or (raw | string | trim) == '' -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set text = raw | string | trim -%}
+    {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}(-[0-9]{2})?$', text) -%}
+        {{ exceptions.raise_compiler_error("var 'period' must look like 2024-03 or 2024-03-31, got '" ~ text ~ "'") }}
+    {%- endif -%}
+    {{ return(text[:7] ~ '-01') }}
+{%- endmacro %}
+
+{% macro selected_company() -%}
+    {%- set raw = var('company', none) -%}
+    {%- if raw is none or (raw | string | trim) == '' -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(raw | string) }}
+{%- endmacro %}
+
+{#- Rows of a source whose (company, period) must be (re)built in this run:
+    * --vars period=...: that period only (a backfill; rewrites exactly that period);
+    * incremental run without a period: every period touched by rows loaded since the last build
+      (the watermark is the newest _loaded_at already aggregated), so back-dated entries are caught;
+    * full build: everything.
+    The company var narrows any of these. -#}
+{% macro period_rows_to_build(source_relation, date_column='posting_date') -%}
+    {%- set period = selected_period() -%}
+    {%- set company = selected_company() -%}
+    true
+    {%- if company is not none %}
+        and company = {{ dbt.string_literal(company) }}
+    {%- endif %}
+    {%- if period is not none %}
+        and {{ date_column }} >= date {{ dbt.string_literal(period) }}
+        and {{ date_column }} < date {{ dbt.string_literal(period) }} + interval '1 month'
+    {%- elif is_incremental() %}
+        and (company, {{ period_of(date_column) }}) in (
+            select distinct changed.company, {{ period_of('changed.' ~ date_column) }}
+            from {{ source_relation }} as changed
+            where changed._loaded_at > (
+                select coalesce(max(max_loaded_at), '-infinity'::timestamptz) from {{ this }}
+            )
+        )
+    {%- endif %}
+{%- endmacro %}
+
+{#- pre_hook of the period-incremental models: an explicit period backfill first removes that
+    period's rows, so a period that lost all its source rows does not keep stale ones. -#}
+{% macro delete_selected_period() -%}
+    {%- set period = selected_period() -%}
+    {%- set company = selected_company() -%}
+    {%- if period is not none and is_incremental() -%}
+        delete from {{ this }}
+        where period_start = date {{ dbt.string_literal(period) }}
+        {%- if company is not none %} and company = {{ dbt.string_literal(company) }}{% endif %}
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,1 @@
+"""The dbt project (../../dbt_project) run from Python: :mod:`costclose.transform.dbt`."""
