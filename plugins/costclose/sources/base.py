@@ -36,6 +36,9 @@ class Batch:
     deletes: list[tuple[Any, ...]] = field(default_factory=list)  # primary keys (company, *key)
     bad_rows: list[BadRow] = field(default_factory=list)
     source_versions: list[str] | None = None  # per row: row version / modified time, for _source_version
+    # deletes keyed by (company, system_id), for sources that identify deleted rows by SystemId only
+    # (bc2adls delete markers); applied like ``deletes``, before the batch's rows
+    delete_system_ids: list[tuple[str, str]] = field(default_factory=list)
 
 
 class Source(Protocol):

@@ -1,0 +1,420 @@
+"""Land one company from a source into ``raw``: batch by batch, each batch in one transaction.
+
+For every batch a connector yields, one transaction (1) records the batch, (2) deletes the rows the
+source deleted, (3) COPYs the rows into a temporary table and upserts them into ``raw`` (an updated row
+replaces its previous version; a row whose BC columns did not change is left untouched), (4) writes
+the batch's bad rows to ``landing.quarantine`` and (5) stores the batch's watermark. A crash between
+batches therefore resumes from the last committed watermark with no duplicates and no gaps, and
+rerunning a load changes nothing.
+
+After all tables are loaded, the company's control totals in ``raw`` are compared with the source's;
+a mismatch fails the load with both figures in the message.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import psycopg2
+import psycopg2.extensions
+from psycopg2 import sql
+
+from costclose import bc_schema, db
+from costclose.errors import CostcloseError
+from costclose.landing.control import ControlCheck, compare, raw_totals
+from costclose.landing.copy_text import copy_buffer
+from costclose.landing.schema import ensure_schema, raw_table
+from costclose.sources.base import Batch, Source
+
+log = logging.getLogger(__name__)
+
+
+class LoadError(CostcloseError):
+    """A load could not run or its batch could not be applied."""
+
+
+class TotalsMismatchError(CostcloseError):
+    """The company's control totals in raw differ from the source's after a load."""
+
+    def __init__(self, company: str, mismatches: list[ControlCheck]) -> None:
+        self.company = company
+        self.mismatches = mismatches
+        lines = "; ".join(f"{c.metric}: source {c.source_value} vs raw {c.raw_value}" for c in mismatches)
+        super().__init__(
+            f"Control totals of company {company!r} do not match after the load: {lines}. "
+            "The source changed during the load or rows were lost; rerun the load, and if the "
+            "difference stays, re-extract the company with --full."
+        )
+
+
+@dataclass
+class TableLoad:
+    """What one load did to one table."""
+
+    table: str
+    batches: int = 0
+    upserted: int = 0
+    deleted: int = 0
+    quarantined: int = 0
+
+
+@dataclass
+class LoadReport:
+    """The outcome of ``load``: per table counts, the control checks and open quarantine."""
+
+    company: str
+    source_url: str
+    load_id: int
+    full: bool
+    tables: dict[str, TableLoad] = field(default_factory=dict)
+    checks: list[ControlCheck] = field(default_factory=list)
+    quarantine_open: int = 0
+    seconds: float = 0.0
+
+    @property
+    def upserted(self) -> int:
+        return sum(t.upserted for t in self.tables.values())
+
+    @property
+    def deleted(self) -> int:
+        return sum(t.deleted for t in self.tables.values())
+
+    @property
+    def quarantined(self) -> int:
+        return sum(t.quarantined for t in self.tables.values())
+
+
+# Called after each committed batch with (table name, batch number within the table, the table's totals).
+BatchHook = Callable[[str, int, TableLoad], None]
+
+
+def _json_default(value: Any) -> str:
+    if isinstance(value, Decimal | UUID | date | datetime):
+        return str(value)
+    raise TypeError(f"watermark value {value!r} is not JSON-serialisable")
+
+
+def _acquire_company_lock(conn: psycopg2.extensions.connection, company: str) -> None:
+    with conn.cursor() as cur:
+        cur.execute(
+            "select pg_try_advisory_lock(hashtextextended('costclose.landing:' || %s, 0))", (company,)
+        )
+        if not cur.fetchone()[0]:
+            raise LoadError(
+                f"Another load of company {company!r} is running against this warehouse; "
+                "wait for it to finish and run the load again."
+            )
+
+
+def read_watermark(
+    conn: psycopg2.extensions.connection, company: str, table: bc_schema.Table
+) -> dict[str, Any] | None:
+    """The watermark committed for (company, table), or None before the first load."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "select watermark from landing.watermark where company = %s and table_name = %s",
+            (company, table.name),
+        )
+        row = cur.fetchone()
+    conn.commit()
+    return row[0] if row else None
+
+
+def _check_batch(batch: Batch) -> None:
+    unknown = set(batch.columns) - set(batch.table.column_names)
+    if unknown:
+        raise LoadError(
+            f"The source sent columns {sorted(unknown)} that {batch.table.bc_name} does not have; "
+            "the connector and bc_schema disagree -- fix the connector's field map."
+        )
+    missing = set(batch.table.primary_key) - set(batch.columns)
+    if missing and batch.rows:
+        raise LoadError(
+            f"The source sent {batch.table.bc_name} rows without the key columns {sorted(missing)}."
+        )
+
+
+def _delete_rows(cur: psycopg2.extensions.cursor, batch: Batch) -> int:
+    table = batch.table
+    deleted = 0
+    if batch.deletes:
+        key = list(table.primary_key)
+        cur.execute(
+            sql.SQL("create temp table _del_keys on commit drop as select {} from {} with no data").format(
+                sql.SQL(", ").join(map(sql.Identifier, key)), raw_table(table)
+            )
+        )
+        cur.copy_expert(
+            sql.SQL("copy _del_keys ({}) from stdin").format(sql.SQL(", ").join(map(sql.Identifier, key))),
+            copy_buffer(batch.deletes),
+        )
+        match = sql.SQL(" and ").join(sql.SQL("r.{c} = d.{c}").format(c=sql.Identifier(c)) for c in key)
+        cur.execute(sql.SQL("delete from {} r using _del_keys d where {}").format(raw_table(table), match))
+        deleted += cur.rowcount
+    if batch.delete_system_ids:
+        cur.execute("create temp table _del_ids (company text, system_id uuid) on commit drop")
+        cur.copy_expert("copy _del_ids (company, system_id) from stdin", copy_buffer(batch.delete_system_ids))
+        cur.execute(
+            sql.SQL(
+                "delete from {} r using _del_ids d where r.company = d.company and r.system_id = d.system_id"
+            ).format(raw_table(table))
+        )
+        deleted += cur.rowcount
+    return deleted
+
+
+def _upsert_rows(cur: psycopg2.extensions.cursor, batch: Batch, batch_id: int) -> int:
+    if not batch.rows:
+        return 0
+    table = batch.table
+    cols = list(batch.columns)
+    key = list(table.primary_key)
+    versions: Iterable[str | None] = batch.source_versions or [None] * len(batch.rows)
+    cur.execute(
+        sql.SQL(
+            "create temp table _stage on commit drop as select {}, _source_version, 0::bigint as _ord "
+            "from {} with no data"
+        ).format(sql.SQL(", ").join(map(sql.Identifier, cols)), raw_table(table))
+    )
+    staged = (
+        (*row, version, ordinal)
+        for ordinal, (row, version) in enumerate(zip(batch.rows, versions, strict=True))
+    )
+    cur.copy_expert(
+        sql.SQL("copy _stage ({}, _source_version, _ord) from stdin").format(
+            sql.SQL(", ").join(map(sql.Identifier, cols))
+        ),
+        copy_buffer(staged),
+    )
+    ident = [sql.Identifier(c) for c in cols]
+    non_key = [c for c in cols if c not in key]
+    updates = [sql.SQL("{c} = excluded.{c}").format(c=sql.Identifier(c)) for c in non_key]
+    updates += [
+        sql.SQL("{c} = excluded.{c}").format(c=sql.Identifier(c))
+        for c in ("_batch_id", "_loaded_at", "_source_version")
+    ]
+    changed = sql.SQL("({}) is distinct from ({})").format(
+        sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(c)) for c in non_key),
+        sql.SQL(", ").join(sql.SQL("excluded.{}").format(sql.Identifier(c)) for c in non_key),
+    )
+    conflict = (
+        sql.SQL("do update set {} where {}").format(sql.SQL(", ").join(updates), changed)
+        if non_key
+        else sql.SQL("do nothing")
+    )
+    # distinct on: a key sent twice in one batch keeps its last occurrence (the newest version).
+    cur.execute(
+        sql.SQL(
+            "insert into {table} as t ({cols}, _batch_id, _loaded_at, _source_version) "
+            "select {cols}, %s, now(), _source_version from ("
+            "  select distinct on ({key}) * from _stage order by {key}, _ord desc"
+            ") s "
+            "on conflict ({key}) {conflict}"
+        ).format(
+            table=raw_table(table),
+            cols=sql.SQL(", ").join(ident),
+            key=sql.SQL(", ").join(map(sql.Identifier, key)),
+            conflict=conflict,
+        ),
+        (batch_id,),
+    )
+    return cur.rowcount
+
+
+def _quarantine(cur: psycopg2.extensions.cursor, company: str, batch: Batch, batch_id: int) -> int:
+    if not batch.bad_rows:
+        return 0
+    rows = [
+        (company, batch.table.name, batch_id, bad.source_ref, bad.reason, bad.raw) for bad in batch.bad_rows
+    ]
+    cur.copy_expert(
+        "copy landing.quarantine (company, table_name, batch_id, source_ref, reason, raw) from stdin",
+        copy_buffer(rows),
+    )
+    return len(rows)
+
+
+def apply_batch(conn: psycopg2.extensions.connection, load_id: int, company: str, batch: Batch) -> TableLoad:
+    """Apply one batch and commit it together with its watermark; returns what it did."""
+    _check_batch(batch)
+    watermark = json.dumps(batch.watermark, default=_json_default)
+    result = TableLoad(batch.table.name)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "insert into landing.batch (load_id, company, table_name, source_ref, watermark) "
+                "values (%s, %s, %s, %s, %s) returning batch_id",
+                (load_id, company, batch.table.name, batch.source_ref, watermark),
+            )
+            batch_id = int(cur.fetchone()[0])
+            result.deleted = _delete_rows(cur, batch)
+            result.upserted = _upsert_rows(cur, batch, batch_id)
+            result.quarantined = _quarantine(cur, company, batch, batch_id)
+            cur.execute(
+                "update landing.batch set rows_upserted = %s, rows_deleted = %s, rows_quarantined = %s "
+                "where batch_id = %s",
+                (result.upserted, result.deleted, result.quarantined, batch_id),
+            )
+            cur.execute(
+                "insert into landing.watermark (company, table_name, watermark, batch_id) "
+                "values (%s, %s, %s, %s) on conflict (company, table_name) do update "
+                "set watermark = excluded.watermark, batch_id = excluded.batch_id, updated_at = now()",
+                (company, batch.table.name, watermark, batch_id),
+            )
+        conn.commit()
+    except psycopg2.DataError as exc:
+        conn.rollback()
+        raise LoadError(
+            f"{batch.table.bc_name} batch from {batch.source_ref} could not be stored: {exc}".strip()
+        ) from exc
+    except BaseException:
+        conn.rollback()
+        raise
+    result.batches = 1
+    return result
+
+
+def _reset_company(
+    conn: psycopg2.extensions.connection, load_id: int, company: str, tables: list[bc_schema.Table]
+) -> None:
+    """Full re-extract: drop the company's raw rows and watermarks; its open quarantine is superseded."""
+    with conn.cursor() as cur:
+        for table in tables:
+            cur.execute(sql.SQL("delete from {} where company = %s").format(raw_table(table)), (company,))
+            cur.execute(
+                "delete from landing.watermark where company = %s and table_name = %s", (company, table.name)
+            )
+        cur.execute(
+            "update landing.quarantine set resolved_at = now(), resolution = %s "
+            "where company = %s and table_name = any(%s) and resolved_at is null and waived_at is null",
+            (f"superseded by full re-extract (load {load_id})", company, [t.name for t in tables]),
+        )
+    conn.commit()
+
+
+def _finish(conn: psycopg2.extensions.connection, load_id: int, status: str, message: str | None) -> None:
+    conn.rollback()
+    with conn.cursor() as cur:
+        cur.execute(
+            "update landing.load_run set finished_at = now(), status = %s, message = %s where load_id = %s",
+            (status, message, load_id),
+        )
+    conn.commit()
+
+
+def _record_checks(conn: psycopg2.extensions.connection, load_id: int, checks: list[ControlCheck]) -> None:
+    with conn.cursor() as cur:
+        for check in checks:
+            cur.execute(
+                "insert into landing.load_control (load_id, metric, source_value, raw_value, matches) "
+                "values (%s, %s, %s, %s, %s)",
+                (load_id, check.metric, check.source_value, check.raw_value, check.matches),
+            )
+    conn.commit()
+
+
+def _open_quarantine(conn: psycopg2.extensions.connection, company: str) -> int:
+    with conn.cursor() as cur:
+        cur.execute(
+            "select count(*) from landing.quarantine "
+            "where company = %s and resolved_at is null and waived_at is null",
+            (company,),
+        )
+        count = int(cur.fetchone()[0])
+    conn.commit()
+    return count
+
+
+def resolve_tables(tables: Iterable[str | bc_schema.Table] | None) -> list[bc_schema.Table]:
+    """Tables by name (or as given), in load order; None means every raw table."""
+    if tables is None:
+        return list(bc_schema.RAW_TABLES)
+    wanted = []
+    for t in tables:
+        if isinstance(t, bc_schema.Table):
+            wanted.append(t)
+        elif t in bc_schema.TABLES_BY_NAME and bc_schema.TABLES_BY_NAME[t] in bc_schema.RAW_TABLES:
+            wanted.append(bc_schema.TABLES_BY_NAME[t])
+        else:
+            names = ", ".join(x.name for x in bc_schema.RAW_TABLES)
+            raise LoadError(f"Unknown table {t!r}; choose from: {names}.")
+    return [t for t in bc_schema.RAW_TABLES if t in wanted]
+
+
+def load(
+    source: Source,
+    company: str,
+    tables: Iterable[str | bc_schema.Table] | None = None,
+    full: bool = False,
+    *,
+    warehouse_url: str | None = None,
+    on_batch: BatchHook | None = None,
+) -> LoadReport:
+    """Land ``company`` from ``source`` into ``raw`` incrementally (``full``: re-extract it all).
+
+    ``on_batch`` is called after every committed batch (progress display; tests use it to crash
+    a load between batches). Raises ``TotalsMismatchError`` when the control totals differ.
+    """
+    started = time.monotonic()
+    selected = resolve_tables(tables)
+    url = warehouse_url or db.database_url("warehouse")
+    conn = psycopg2.connect(url)
+    try:
+        ensure_schema(conn)
+        _acquire_company_lock(conn, company)
+        with conn.cursor() as cur:
+            cur.execute(
+                "insert into landing.load_run (company, source_url, is_full) values (%s, %s, %s) "
+                "returning load_id",
+                (company, db.redact(source.url), full),
+            )
+            load_id = int(cur.fetchone()[0])
+        conn.commit()
+        report = LoadReport(company, db.redact(source.url), load_id, full)
+        try:
+            if full:
+                _reset_company(conn, load_id, company, selected)
+            for table in selected:
+                totals = report.tables.setdefault(table.name, TableLoad(table.name))
+                watermark = read_watermark(conn, company, table)
+                for batch in source.fetch(company, table, watermark):
+                    done = apply_batch(conn, load_id, company, batch)
+                    totals.batches += 1
+                    totals.upserted += done.upserted
+                    totals.deleted += done.deleted
+                    totals.quarantined += done.quarantined
+                    log.info(
+                        "%s %s batch %d: %d upserted, %d deleted, %d quarantined",
+                        company,
+                        table.name,
+                        totals.batches,
+                        done.upserted,
+                        done.deleted,
+                        done.quarantined,
+                    )
+                    if on_batch is not None:
+                        on_batch(table.name, totals.batches, totals)
+            report.checks = compare(source.totals(company), raw_totals(conn, company, selected))
+            conn.commit()
+            _record_checks(conn, load_id, report.checks)
+            report.quarantine_open = _open_quarantine(conn, company)
+            mismatches = [c for c in report.checks if not c.matches]
+            if mismatches:
+                raise TotalsMismatchError(company, mismatches)
+        except BaseException as exc:
+            _finish(conn, load_id, "failed", str(exc)[:2000] or type(exc).__name__)
+            raise
+        status = "loaded with quarantine" if report.quarantine_open else "loaded"
+        _finish(conn, load_id, status, None)
+    finally:
+        conn.close()
+    report.seconds = time.monotonic() - started
+    return report

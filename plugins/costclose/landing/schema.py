@@ -1,0 +1,107 @@
+"""The warehouse's ``raw`` schema (current BC rows) and the ``landing`` schema (load metadata).
+
+``raw.<table>`` holds, per (company, BC key), the current version of every row of the BC tables in
+``bc_schema.RAW_TABLES``, plus the load metadata columns ``_batch_id``, ``_loaded_at`` and
+``_source_version``. The dbt project reads exactly these tables as its sources.
+
+``landing`` keeps what makes loads incremental and auditable:
+
+* ``watermark``   -- per (company, table) the connector's opaque watermark of the last committed batch
+* ``batch``       -- one row per committed batch (rows upserted / deleted / quarantined)
+* ``quarantine``  -- input that could not be loaded, with the reason, where it came from and its raw text
+* ``load_run``    -- one row per ``landing.load`` call, with its outcome
+* ``load_control``-- the control totals compared after each load (source figure vs raw figure)
+"""
+
+from __future__ import annotations
+
+import psycopg2.extensions
+from psycopg2 import sql
+
+from costclose import bc_schema
+
+RAW_SCHEMA = "raw"
+LANDING_SCHEMA = "landing"
+
+# Serialises schema creation between concurrent loads (an arbitrary, fixed advisory-lock key).
+_DDL_LOCK_KEY = 7_304_951_001
+
+LANDING_DDL = """
+create schema if not exists landing;
+create table if not exists landing.load_run (
+    load_id bigserial primary key,
+    company text not null,
+    source_url text not null,
+    is_full boolean not null default false,
+    started_at timestamptz not null default now(),
+    finished_at timestamptz,
+    status text not null default 'running',
+    message text
+);
+create table if not exists landing.batch (
+    batch_id bigserial primary key,
+    load_id bigint references landing.load_run (load_id),
+    company text not null,
+    table_name text not null,
+    source_ref text not null,
+    committed_at timestamptz not null default now(),
+    rows_upserted bigint not null default 0,
+    rows_deleted bigint not null default 0,
+    rows_quarantined bigint not null default 0,
+    watermark jsonb
+);
+create table if not exists landing.watermark (
+    company text not null,
+    table_name text not null,
+    watermark jsonb not null,
+    batch_id bigint not null,
+    updated_at timestamptz not null default now(),
+    primary key (company, table_name)
+);
+create table if not exists landing.quarantine (
+    quarantine_id bigserial primary key,
+    company text not null,
+    table_name text not null,
+    batch_id bigint not null,
+    source_ref text not null,
+    reason text not null,
+    raw text not null,
+    quarantined_at timestamptz not null default now(),
+    resolved_at timestamptz,
+    resolution text,
+    waived_at timestamptz,
+    waiver_reason text
+);
+create index if not exists quarantine_open_idx on landing.quarantine (company)
+    where resolved_at is null and waived_at is null;
+create table if not exists landing.load_control (
+    load_id bigint not null references landing.load_run (load_id),
+    metric text not null,
+    source_value numeric,
+    raw_value numeric,
+    matches boolean not null,
+    checked_at timestamptz not null default now(),
+    primary key (load_id, metric)
+);
+"""
+
+
+def ensure_schema(conn: psycopg2.extensions.connection) -> None:
+    """Create ``raw`` and ``landing`` and all their tables if missing (idempotent, concurrency-safe).
+
+    Commits; call it on a connection with no open work.
+    """
+    with conn.cursor() as cur:
+        cur.execute("select pg_advisory_xact_lock(%s)", (_DDL_LOCK_KEY,))
+        cur.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(RAW_SCHEMA)))
+        for table in bc_schema.RAW_TABLES:
+            cur.execute(
+                bc_schema.create_table_sql(table, RAW_SCHEMA, extra_columns=bc_schema.RAW_LOAD_COLUMNS)
+            )
+        cur.execute(LANDING_DDL)
+    conn.commit()
+
+
+def raw_table(table: bc_schema.Table) -> sql.Composed:
+    """The qualified identifier of ``table`` in the raw schema."""
+    return sql.SQL("{}.{}").format(sql.Identifier(RAW_SCHEMA), sql.Identifier(table.name))

@@ -1,0 +1,266 @@
+"""``sql:<postgres URL>``: a PostgreSQL database holding BC-shaped tables (the demo ERP, or a replica).
+
+Layout read (``?schema=`` overrides the default schema ``bc``): one table per ``bc_schema`` table, each
+row carrying ``row_version`` from one global sequence ``<schema>.row_version_seq`` bumped on every
+insert and update (BC's rowversion), a ``<schema>.company (name)`` table, and deletions recorded in
+``<schema>.deleted_record (company, table_name, system_id, key jsonb, row_version)`` where ``key`` maps
+the BC key's column names to values.
+
+Rows are read in ``row_version`` order past the watermark, through a server-side cursor in batches
+of ``batch_size`` rows, so memory stays bounded whatever the table size. Each batch carries the
+deletions whose row version falls inside it, and its watermark is the highest row version it covers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import psycopg2
+import psycopg2.extensions
+from psycopg2 import sql
+
+from costclose import bc_schema
+from costclose.db import redact
+from costclose.errors import CostcloseError
+from costclose.sources.base import BadRow, Batch
+
+log = logging.getLogger(__name__)
+
+PREFIX = "sql:"
+DEFAULT_SCHEMA = "bc"
+DEFAULT_BATCH_SIZE = 20_000
+
+
+class SqlSourceError(CostcloseError):
+    """The sql: source cannot be read."""
+
+
+def parse_sql_url(url: str) -> tuple[str, str]:
+    """``sql:<postgres URL>[?schema=S]`` -> (libpq URL without ``schema``, schema)."""
+    if not url.startswith(PREFIX):
+        raise SqlSourceError(f"Not a sql: source URL: {redact(url)!r} (expected sql:postgresql://...).")
+    parts = urlsplit(url[len(PREFIX) :])
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise SqlSourceError(
+            "sql: sources need a PostgreSQL URL such as sql:postgresql://user@host:5432/db, "
+            f"got {redact(url)!r}."
+        )
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    schema = next((v for k, v in query if k == "schema"), DEFAULT_SCHEMA)
+    rest = urlencode([(k, v) for k, v in query if k != "schema"])
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, rest, parts.fragment)), schema
+
+
+def _typed_key_value(table: bc_schema.Table, column: str, value: Any) -> Any:
+    kind = table.column_types()[column]
+    if value is None:
+        raise ValueError(f"key column {column} is null")
+    if kind == bc_schema.INT:
+        return int(value)
+    if kind == bc_schema.DATE:
+        return date.fromisoformat(str(value)[:10])
+    if kind == bc_schema.DEC:
+        return Decimal(str(value))
+    return str(value)
+
+
+class SqlSource:
+    """Reads BC-shaped tables from PostgreSQL by row-version watermark."""
+
+    def __init__(self, url: str, *, batch_size: int = DEFAULT_BATCH_SIZE) -> None:
+        self.url = url
+        self.dsn, self.schema = parse_sql_url(url)
+        self.batch_size = batch_size
+
+    # -- connection helpers ---------------------------------------------------------------------
+
+    def _connect(self) -> psycopg2.extensions.connection:
+        try:
+            conn = psycopg2.connect(self.dsn)
+        except psycopg2.OperationalError as exc:
+            raise SqlSourceError(
+                f"Cannot connect to the sql: source {redact(self.url)}: {str(exc).strip()}. "
+                "Check the URL in costclose.yml (or --source) and that the database is running."
+            ) from exc
+        conn.set_session(isolation_level=psycopg2.extensions.ISOLATION_LEVEL_REPEATABLE_READ, readonly=True)
+        return conn
+
+    def _ident(self, name: str) -> sql.Composed:
+        return sql.SQL("{}.{}").format(sql.Identifier(self.schema), sql.Identifier(name))
+
+    def _columns(self, cur: psycopg2.extensions.cursor, table: bc_schema.Table) -> list[str]:
+        cur.execute(
+            "select column_name from information_schema.columns where table_schema = %s and table_name = %s",
+            (self.schema, table.name),
+        )
+        present = {r[0] for r in cur.fetchall()}
+        if not present:
+            raise SqlSourceError(
+                f"The sql: source {redact(self.url)} has no table {self.schema}.{table.name} "
+                f"({table.bc_name}); point --source at a database with the BC tables, or set ?schema=."
+            )
+        missing = [c for c in (*table.primary_key, "row_version") if c not in present]
+        if missing:
+            raise SqlSourceError(
+                f"{self.schema}.{table.name} lacks the columns {missing} needed for an incremental load."
+            )
+        return [c for c in table.column_names if c in present]
+
+    # -- Source contract ------------------------------------------------------------------------
+
+    def companies(self) -> list[str]:
+        conn = self._connect()
+        try:
+            with conn.cursor() as cur:
+                cur.execute(sql.SQL("select name from {} order by name").format(self._ident("company")))
+                return [r[0] for r in cur.fetchall()]
+        finally:
+            conn.close()
+
+    def _check_not_reset(self, cur: psycopg2.extensions.cursor, since: int) -> None:
+        cur.execute("select to_regclass(%s)", (f"{self.schema}.row_version_seq",))
+        if cur.fetchone()[0] is None:
+            return
+        cur.execute(sql.SQL("select last_value from {}").format(self._ident("row_version_seq")))
+        last = int(cur.fetchone()[0])
+        if last < since:
+            raise SqlSourceError(
+                f"The source's row versions went backwards ({self.schema}.row_version_seq is at {last}, "
+                f"the last load reached {since}): the source database was recreated. "
+                "Re-extract the company with `costclose extract --company NAME --full`."
+            )
+
+    def _deletes(
+        self, cur: psycopg2.extensions.cursor, company: str, table: bc_schema.Table, since: int
+    ) -> list[tuple[int, tuple[Any, ...] | None, BadRow | None]]:
+        cur.execute("select to_regclass(%s)", (f"{self.schema}.deleted_record",))
+        if cur.fetchone()[0] is None:
+            return []
+        cur.execute(
+            sql.SQL(
+                "select row_version, key, system_id from {} where company = %s and table_name = any(%s) "
+                "and row_version > %s order by row_version"
+            ).format(self._ident("deleted_record")),
+            (company, [table.name, table.bc_name], since),
+        )
+        out: list[tuple[int, tuple[Any, ...] | None, BadRow | None]] = []
+        for row_version, key, system_id in cur.fetchall():
+            try:
+                if isinstance(key, list):
+                    values = [_typed_key_value(table, c, v) for c, v in zip(table.key, key, strict=True)]
+                else:
+                    values = [_typed_key_value(table, c, key[c]) for c in table.key]
+                out.append((int(row_version), (company, *values), None))
+            except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+                bad = BadRow(
+                    f"sql:{self.schema}.deleted_record row_version {row_version}",
+                    f"deleted {table.bc_name} record has an unusable key ({exc}); system_id {system_id}",
+                    repr(key),
+                )
+                out.append((int(row_version), None, bad))
+        return out
+
+    def fetch(
+        self, company: str, table: bc_schema.Table, watermark: dict[str, Any] | None
+    ) -> Iterator[Batch]:
+        since = int(watermark["row_version"]) if watermark else -1
+        conn = self._connect()
+        try:
+            with conn.cursor() as cur:
+                columns = self._columns(cur, table)
+                if watermark:
+                    self._check_not_reset(cur, since)
+                deletes = self._deletes(cur, company, table, since)
+            rv_at = columns.index("row_version")
+            with conn.cursor(name="costclose_sql_source") as cur:
+                cur.itersize = self.batch_size
+                cur.execute(
+                    sql.SQL(
+                        "select {} from {} where company = %s and row_version > %s order by row_version"
+                    ).format(sql.SQL(", ").join(map(sql.Identifier, columns)), self._ident(table.name)),
+                    (company, since),
+                )
+                while True:
+                    rows = cur.fetchmany(self.batch_size)
+                    if not rows:
+                        break
+                    first, last = rows[0][rv_at], rows[-1][rv_at]
+                    taken = [d for d in deletes if d[0] <= last]
+                    deletes = deletes[len(taken) :]
+                    yield self._batch(
+                        table, columns, rows, deletes=taken, rv_at=rv_at, span=f"{first}..{last}", last=last
+                    )
+            if deletes:
+                last = deletes[-1][0]
+                yield self._batch(
+                    table, columns, [], deletes=deletes, rv_at=rv_at, span=f"deletes ..{last}", last=last
+                )
+        finally:
+            conn.close()
+
+    def _batch(
+        self,
+        table: bc_schema.Table,
+        columns: list[str],
+        rows: list[tuple[Any, ...]],
+        *,
+        deletes: list[tuple[int, tuple[Any, ...] | None, BadRow | None]],
+        rv_at: int,
+        span: str,
+        last: int,
+    ) -> Batch:
+        return Batch(
+            table=table,
+            columns=columns,
+            rows=rows,
+            source_ref=f"sql:{self.schema}.{table.name} row_version {span}",
+            watermark={"row_version": int(last)},
+            deletes=[key for _, key, _ in deletes if key is not None],
+            bad_rows=[bad for _, _, bad in deletes if bad is not None],
+            source_versions=[str(r[rv_at]) for r in rows],
+        )
+
+    def totals(self, company: str) -> dict[str, Any]:
+        conn = self._connect()
+        try:
+            with conn.cursor() as cur:
+                counts = {}
+                for table in bc_schema.RAW_TABLES:
+                    cur.execute("select to_regclass(%s)", (f"{self.schema}.{table.name}",))
+                    if cur.fetchone()[0] is None:
+                        continue
+                    cur.execute(
+                        sql.SQL("select count(*) from {} where company = %s").format(self._ident(table.name)),
+                        (company,),
+                    )
+                    counts[table.name] = int(cur.fetchone()[0])
+                totals: dict[str, Any] = {"row_counts": counts}
+                if "value_entry" in counts:
+                    cur.execute(
+                        sql.SQL(
+                            "select coalesce(sum(cost_amount_actual), 0), "
+                            "coalesce(sum(cost_amount_expected), 0), "
+                            "coalesce(sum(cost_posted_to_g_l), 0) from {} where company = %s"
+                        ).format(self._ident("value_entry")),
+                        (company,),
+                    )
+                    actual, expected, posted = cur.fetchone()
+                    totals.update(
+                        cost_amount_actual=actual, cost_amount_expected=expected, cost_posted_to_g_l=posted
+                    )
+                if "g_l_entry" in counts:
+                    cur.execute(
+                        sql.SQL("select coalesce(sum(amount), 0) from {} where company = %s").format(
+                            self._ident("g_l_entry")
+                        ),
+                        (company,),
+                    )
+                    totals["g_l_amount"] = cur.fetchone()[0]
+                return totals
+        finally:
+            conn.close()

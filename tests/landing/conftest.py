@@ -1,0 +1,27 @@
+"""Fixtures for landing tests: a BC-shaped source database and a warehouse database."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+# The BC-shaped source database helper lives with the connector tests; share it.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sources"))
+
+from bc_source_db import create_bc_layout
+
+
+@pytest.fixture
+def source_url(make_database: Callable[[str], str]) -> str:
+    """A fresh database with the BC layout (schema ``bc``), no companies yet."""
+    url = make_database("src")
+    create_bc_layout(url)
+    return url
+
+
+@pytest.fixture
+def warehouse_url(make_database: Callable[[str], str]) -> str:
+    return make_database("wh")
