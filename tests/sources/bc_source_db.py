@@ -29,7 +29,7 @@ begin
 end $$;
 create or replace function {schema}.record_delete() returns trigger language plpgsql as $$
 begin
-    insert into {schema}.deleted_record (company, table_name, system_id, key, row_version)
+    insert into {schema}.deleted_record (company, table_name, deleted_system_id, key, row_version)
     select old.company, tg_table_name, old.system_id,
            (select jsonb_object_agg(k, to_jsonb(old) -> k) from unnest(tg_argv) k),
            nextval('{schema}.row_version_seq');
@@ -48,7 +48,7 @@ def create_bc_layout(url: str, schema: str = "bc") -> None:
         cur.execute(
             sql.SQL(
                 "create table {}.deleted_record (company text not null, table_name text not null, "
-                "system_id uuid, key jsonb not null, row_version bigint not null)"
+                "deleted_system_id uuid, key jsonb not null, row_version bigint not null)"
             ).format(s)
         )
         cur.execute(TRIGGERS.replace("{schema}", schema))

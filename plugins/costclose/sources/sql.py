@@ -3,8 +3,8 @@
 Layout read (``?schema=`` overrides the default schema ``bc``): one table per ``bc_schema`` table, each
 row carrying ``row_version`` from one global sequence ``<schema>.row_version_seq`` bumped on every
 insert and update (BC's rowversion), a ``<schema>.company (name)`` table, and deletions recorded in
-``<schema>.deleted_record (company, table_name, system_id, key jsonb, row_version)`` where ``key`` maps
-the BC key's column names to values.
+``<schema>.deleted_record (company, table_name, deleted_system_id, key jsonb, row_version)`` where
+``key`` maps the BC key's column names to values (``system_id`` is accepted for the deleted id too).
 
 Rows are read in ``row_version`` order past the watermark, through a server-side cursor in batches
 of ``batch_size`` rows, so memory stays bounded whatever the table size. Each batch carries the
@@ -142,10 +142,17 @@ class SqlSource:
         if cur.fetchone()[0] is None:
             return []
         cur.execute(
+            "select column_name from information_schema.columns where table_schema = %s "
+            "and table_name = 'deleted_record' and column_name in ('deleted_system_id', 'system_id')",
+            (self.schema,),
+        )
+        id_columns = {r[0] for r in cur.fetchall()}
+        deleted_id = "deleted_system_id" if "deleted_system_id" in id_columns else "system_id"
+        cur.execute(
             sql.SQL(
-                "select row_version, key, system_id from {} where company = %s and table_name = any(%s) "
+                "select row_version, key, {} from {} where company = %s and table_name = any(%s) "
                 "and row_version > %s order by row_version"
-            ).format(self._ident("deleted_record")),
+            ).format(sql.Identifier(deleted_id), self._ident("deleted_record")),
             (company, [table.name, table.bc_name], since),
         )
         out: list[tuple[int, tuple[Any, ...] | None, BadRow | None]] = []
