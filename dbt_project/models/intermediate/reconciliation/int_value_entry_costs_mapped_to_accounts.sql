@@ -1,0 +1,88 @@
+-- (Step 1/2 of the per-account reconciliation) The amounts value entries imply on each G/L account
+-- through the posting rules (spec §B.2, §B.3), per company x period x account: both sides of every
+-- rule, the actual part always and the expected part when Expected Cost Posting to G/L is on (§B.1).
+-- Beside the full amount, the part BC already marked posted (Cost Posted to G/L, Expected Cost
+-- Posted to G/L) goes through the same rules, which splits a difference into "not posted yet" and
+-- "posted outside inventory posting". Entries whose rule or accounts cannot resolve imply nothing
+-- (the journal lists them as skipped).
+with
+
+value_entries as (
+
+    select * from {{ ref('int_value_entries_aggregated_by_period') }}
+
+),
+
+settings as (
+
+    select * from {{ ref('int_company_settings_resolved') }}
+
+),
+
+cost_rows as (
+
+    select
+        value_entries.company,
+        value_entries.period_start,
+        value_entries.item_ledger_entry_type,
+        value_entries.entry_type,
+        value_entries.variance_type,
+        value_entries.order_type,
+        value_entries.location_code,
+        value_entries.inventory_posting_group,
+        value_entries.wip_posting_group,
+        value_entries.gen_bus_posting_group,
+        value_entries.gen_prod_posting_group,
+        parts.cost_part,
+        parts.amount,
+        parts.amount_posted
+    from value_entries
+    left join settings on value_entries.company = settings.company
+    cross join lateral (
+        values
+        ('actual', value_entries.cost_amount_actual, value_entries.cost_posted_to_g_l),
+        (
+            'expected',
+            case when settings.is_expected_cost_posting then value_entries.cost_amount_expected else 0 end,
+            case when settings.is_expected_cost_posting then value_entries.expected_cost_posted_to_g_l else 0 end
+        )
+    ) as parts (cost_part, amount, amount_posted)
+    where value_entries.is_inventoriable and (parts.amount != 0 or parts.amount_posted != 0)
+
+),
+
+resolved as (
+
+    {{ resolve_posting_accounts('cost_rows') }}
+
+),
+
+mapped as (
+
+    select * from resolved
+    where rule_id is not null and account_no != '' and bal_account_no != ''
+
+),
+
+sides as (
+
+    select company, period_start, account_no as g_l_account_no, amount, amount_posted from mapped
+    union all
+    select company, period_start, bal_account_no as g_l_account_no, -amount, -amount_posted from mapped
+
+),
+
+final as (
+
+    select
+        company,
+        period_start,
+        g_l_account_no,
+        sum(amount) as implied_amount,
+        sum(amount_posted) as implied_posted_amount
+    from sides
+    group by company, period_start, g_l_account_no
+
+)
+
+select * from final
