@@ -1,0 +1,49 @@
+"""Writing the engine's rows to schema ``bc`` with COPY, batch by batch."""
+
+from __future__ import annotations
+
+from psycopg2 import sql
+from psycopg2.extensions import connection
+
+from costclose.demo_erp.bulk import copy_rows
+from costclose.demo_erp.costing import CLE_COLUMNS, IAE_COLUMNS, ILE_COLUMNS, VE_COLUMNS, Ledger
+from costclose.demo_erp.schema import SCHEMA
+
+
+def flush(conn: connection, ledger: Ledger) -> tuple[int, int] | None:
+    """COPY the value/application/capacity entries made since the last flush; returns (first, last) VE no."""
+    ves, iaes, cles = ledger.drain()
+    with conn.cursor() as cur:
+        copy_rows(cur, SCHEMA, "value_entry", VE_COLUMNS, ves)
+        copy_rows(cur, SCHEMA, "item_application_entry", IAE_COLUMNS, iaes)
+        copy_rows(cur, SCHEMA, "capacity_ledger_entry", CLE_COLUMNS, cles)
+    if not ves:
+        return None
+    nos = [row[1] for row in ves]
+    return min(nos), max(nos)
+
+
+def write_item_ledger(conn: connection, ledger: Ledger) -> int:
+    """Upsert every item ledger entry with its current quantities (COPY into a temp table, then merge).
+
+    Rows whose values did not change are left alone, so their row version stays put.
+    """
+    cols = ILE_COLUMNS
+    with conn.cursor() as cur:
+        cur.execute("create temp table _ile (like bc.item_ledger_entry including defaults) on commit drop")
+        n = copy_rows(cur, "pg_temp", "_ile", cols, ledger.ile_rows())
+        updates = sql.SQL(", ").join(
+            sql.SQL("{} = excluded.{}").format(sql.Identifier(c), sql.Identifier(c)) for c in cols[2:]
+        )
+        changed = sql.SQL(" or ").join(
+            sql.SQL("t.{} is distinct from excluded.{}").format(sql.Identifier(c), sql.Identifier(c))
+            for c in cols[2:]
+        )
+        cur.execute(
+            sql.SQL(
+                "insert into bc.item_ledger_entry as t ({cols}) select {cols} from _ile "
+                "on conflict (company, entry_no) do update set {updates} where {changed}"
+            ).format(cols=sql.SQL(", ").join(map(sql.Identifier, cols)), updates=updates, changed=changed)
+        )
+        cur.execute("drop table _ile")
+    return n
