@@ -13,6 +13,7 @@ from costclose.demo_erp import gl_posting, masterdata, store
 from costclose.demo_erp.costing import ItemInfo, Ledger
 
 D = Decimal
+CENT = Decimal("0.01")
 
 
 def _docs_company(conn: connection, accounts: dict[str, str], *, automatic: bool, expected: bool) -> None:
@@ -51,7 +52,8 @@ def _docs_company(conn: connection, accounts: dict[str, str], *, automatic: bool
             (automatic, expected),
         )
         cur.execute(
-            "insert into bc.accounting_period (company, starting_date, closed) values ('DOCS', '2020-01-01', false)"
+            "insert into bc.accounting_period (company, starting_date, closed) "
+            "values ('DOCS', '2020-01-01', false)"
         )
 
 
@@ -71,10 +73,14 @@ def _gl(conn: connection) -> tuple[list[tuple[object, ...]], list[tuple[object, 
 def _want(fx: dict) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
     out = fx["expected_outputs_from_docs"]
     entries = [
-        (g["entry_no"], date(2020, 1, 1) if g["entry_no"] == 4 and "typo" in g.get("notes", "") else
-         date.fromisoformat(g["posting_date"]), g["account_no"], D(str(g["amount"])).quantize(D("0.01")))
+        (
+            g["entry_no"],
+            date.fromisoformat(g["posting_date"]),
+            g["account_no"],
+            D(str(g["amount"])).quantize(CENT),
+        )
         for g in out["gl_entries"]
-    ]  # fmt: skip
+    ]
     relations = [
         (r["gl_entry_no"], r["value_entry_no"], r["gl_register_no"]) for r in out["gl_item_ledger_relation"]
     ]
