@@ -22,9 +22,10 @@ begin
     new.row_version := nextval('{schema}.row_version_seq');
     if tg_op = 'INSERT' then
         new.system_id := coalesce(new.system_id, gen_random_uuid());
-        new.system_created_at := coalesce(new.system_created_at, now());
+        new.system_created_at := coalesce(new.system_created_at, date_trunc('milliseconds', now()));
     end if;
-    new.system_modified_at := clock_timestamp();
+    -- BC's DateTime has millisecond precision
+    new.system_modified_at := date_trunc('milliseconds', clock_timestamp());
     return new;
 end $$;
 create or replace function {schema}.record_delete() returns trigger language plpgsql as $$
@@ -211,13 +212,26 @@ def seed_company(url: str, company: str, value_entry_count: int = 40, g_l_entry_
     insert_rows(url, bc_schema.G_L_ENTRY, g_l_entries(company, 1, g_l_entry_count))
 
 
+BLANKS = {bc_schema.TEXT: "''", bc_schema.INT: "0", bc_schema.DEC: "0", bc_schema.BOOL: "false"}
+
+
 def table_rows(url: str, schema: str, table: bc_schema.Table, company: str) -> list[tuple[Any, ...]]:
-    """Every BC column of ``company``'s rows, ordered by key: what raw must equal."""
+    """Every BC column of ``company``'s rows, ordered by key: what raw must equal.
+
+    A NULL reads as the field's BC blank value (BC fields are never NULL; dates keep NULL for 0D).
+    """
+    types = table.column_types()
+    select = [
+        sql.SQL("coalesce({}, {})").format(sql.Identifier(c), sql.SQL(BLANKS[types[c]]))
+        if types[c] in BLANKS
+        else sql.Identifier(c)
+        for c in table.column_names
+    ]
     conn = psycopg2.connect(url)
     with conn, conn.cursor() as cur:
         cur.execute(
             sql.SQL("select {} from {}.{} where company = %s order by {}").format(
-                sql.SQL(", ").join(map(sql.Identifier, table.column_names)),
+                sql.SQL(", ").join(select),
                 sql.Identifier(schema),
                 sql.Identifier(table.name),
                 sql.SQL(", ").join(map(sql.Identifier, table.primary_key)),

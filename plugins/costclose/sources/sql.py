@@ -69,6 +69,22 @@ def _typed_key_value(table: bc_schema.Table, column: str, value: Any) -> Any:
     return str(value)
 
 
+# BC fields are never NULL: a NULL in the source means the field's blank value, as bc2adls and the
+# APIs deliver it. Dates and DateTimes keep NULL for BC's 0D / 0DT.
+_BLANKS = {bc_schema.TEXT: "''", bc_schema.INT: "0", bc_schema.DEC: "0", bc_schema.BOOL: "false"}
+
+
+def _select_list(table: bc_schema.Table, columns: list[str]) -> sql.Composable:
+    types = table.column_types()
+    items = [
+        sql.SQL("coalesce({c}, {blank}) as {c}").format(c=sql.Identifier(c), blank=sql.SQL(_BLANKS[types[c]]))
+        if types[c] in _BLANKS and c != "row_version"
+        else sql.Identifier(c)
+        for c in columns
+    ]
+    return sql.SQL(", ").join(items)
+
+
 class SqlSource:
     """Reads BC-shaped tables from PostgreSQL by row-version watermark."""
 
@@ -189,7 +205,7 @@ class SqlSource:
                 cur.execute(
                     sql.SQL(
                         "select {} from {} where company = %s and row_version > %s order by row_version"
-                    ).format(sql.SQL(", ").join(map(sql.Identifier, columns)), self._ident(table.name)),
+                    ).format(_select_list(table, columns), self._ident(table.name)),
                     (company, since),
                 )
                 while True:

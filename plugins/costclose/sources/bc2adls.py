@@ -1,0 +1,393 @@
+"""``bc2adls:<folder or fsspec URL>``: BC data as bc2adls exports it (../shared/spec/bc-interfaces.md §1).
+
+Reads ``<Entity>.cdm.json`` and the delta files ``deltas/<Entity>/*.csv``; the format itself (names,
+escaping, value formats) lives in ``costclose.bc2adls_export.format``. Only delta files not loaded yet
+are read: the watermark lists the loaded files (and, inside a large file, how far the last committed
+batch got). Files are taken in the order of their first ``timestamp-0`` -- the order bc2adls wrote
+them -- and rows are consolidated as bc2adls does: per ``systemId`` + ``$Company`` the latest
+``timestamp-0`` wins, and a delete marker (empty ``SystemCreatedAt``) removes the row.
+
+Nothing is dropped silently: a line with bad escaping, the wrong number of fields, a value that does
+not type, invalid UTF-8, or no line end (a truncated file) becomes a quarantined ``BadRow`` naming the
+file and line; a file without a header, or with a column its ``.cdm.json`` does not declare, stops
+the load with an error naming the file.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import fsspec
+
+from costclose import bc_schema
+from costclose.bc2adls_export import format as fmt
+from costclose.errors import CostcloseError
+from costclose.landing.control import SUMS
+from costclose.sources.base import BadRow, Batch
+
+log = logging.getLogger(__name__)
+
+PREFIX = "bc2adls:"
+DEFAULT_BATCH_SIZE = 20_000
+
+
+class Bc2AdlsFormatError(CostcloseError):
+    """A bc2adls folder or file does not have the shape bc2adls writes."""
+
+
+@dataclass
+class _Layout:
+    """How one delta file's columns map onto a raw table."""
+
+    header: list[str]
+    columns: list[fmt.CsvColumn | None]  # per header position; None = not kept in raw
+    pattern: Any
+    ts_at: int
+    id_at: int
+    created_at: int
+    company_at: int
+
+    @property
+    def raw_columns(self) -> list[str]:
+        return [c.column for c in self.columns if c is not None and c.column is not None]
+
+
+@dataclass
+class _Event:
+    company: str
+    system_id: str
+    timestamp: int
+    row: tuple[Any, ...] | None  # None: delete marker
+
+
+class Bc2AdlsSource:
+    """Reads a bc2adls export folder (local path or any fsspec URL)."""
+
+    def __init__(
+        self, url: str, *, batch_size: int = DEFAULT_BATCH_SIZE, storage_options: dict[str, Any] | None = None
+    ) -> None:
+        if not url.startswith(PREFIX):
+            raise Bc2AdlsFormatError(f"Not a bc2adls: source URL: {url!r} (expected bc2adls:<folder>).")
+        self.url = url
+        self.batch_size = batch_size
+        self.fs, root = fsspec.core.url_to_fs(url[len(PREFIX) :], **(storage_options or {}))
+        self.root = root.rstrip("/")
+        if not self.fs.isdir(self.root):
+            raise Bc2AdlsFormatError(
+                f"The bc2adls folder {url[len(PREFIX) :]!r} does not exist; point --source at the "
+                "container/lakehouse folder that holds deltas/ and the .cdm.json files."
+            )
+
+    # -- layout ---------------------------------------------------------------------------------
+
+    def _rel(self, path: str) -> str:
+        return path[len(self.root) + 1 :] if path.startswith(self.root + "/") else path
+
+    def _cdm_attributes(self, table: bc_schema.Table) -> list[str]:
+        entity = fmt.entity_name(table)
+        path = f"{self.root}/{entity}.cdm.json"
+        if not self.fs.exists(path):
+            raise Bc2AdlsFormatError(
+                f"{entity}.cdm.json is missing in {self.url}: bc2adls has not exported {table.bc_name} "
+                f"(table {table.bc_table_no}). Add the table to the bc2adls export setup and export again."
+            )
+        with self.fs.open(path, "rb") as f:
+            content = json.loads(f.read().decode("utf-8"))
+        try:
+            return [a["name"] for a in content["definitions"][0]["hasAttributes"]]
+        except (KeyError, IndexError, TypeError) as exc:
+            raise Bc2AdlsFormatError(f"{entity}.cdm.json has no definitions[0].hasAttributes list.") from exc
+
+    def _delta_files(self, table: bc_schema.Table) -> list[str]:
+        folder = f"{self.root}/deltas/{fmt.entity_name(table)}"
+        if not self.fs.isdir(folder):
+            return []
+        return sorted(p for p in self.fs.ls(folder, detail=False) if p.endswith(".csv"))
+
+    def _layout(self, table: bc_schema.Table, header_line: str, rel: str, declared: list[str]) -> _Layout:
+        names = header_line.split(",")
+        if fmt.TIMESTAMP not in names or fmt.SYSTEM_ID not in names:
+            raise Bc2AdlsFormatError(
+                f"{rel} has no header row (its first line lacks {fmt.TIMESTAMP} and {fmt.SYSTEM_ID}); "
+                "bc2adls starts every file with one. Remove or re-export the file."
+            )
+        unknown = [n for n in names if n not in declared]
+        if unknown:
+            raise Bc2AdlsFormatError(
+                f"{rel} has columns {unknown} that {fmt.entity_name(table)}.cdm.json does not declare; "
+                "the file and its schema disagree. Re-export the table (bc2adls: reset + export)."
+            )
+        by_name = {c.name: c for c in fmt.csv_columns(table)}
+        columns = [by_name.get(n) for n in names]
+        present = {c.column for c in columns if c is not None and c.column is not None}
+        missing = [c for c in table.column_names if c not in present]
+        if missing:
+            wanted = [c.name for c in fmt.csv_columns(table) if c.column in missing]
+            raise Bc2AdlsFormatError(
+                f"{rel} lacks the columns {wanted} the close needs; enable these fields of "
+                f"{table.bc_name} in the bc2adls export setup, then export again."
+            )
+        ignored = [n for n, c in zip(names, columns, strict=True) if c is None]
+        if ignored:
+            log.info("%s: columns not used by the close, not landed: %s", rel, ignored)
+        return _Layout(
+            names,
+            columns,
+            fmt.line_pattern(len(names)),
+            names.index(fmt.TIMESTAMP),
+            names.index(fmt.SYSTEM_ID),
+            names.index(fmt.SYSTEM_CREATED_AT),
+            names.index(fmt.COMPANY_COLUMN),
+        )
+
+    # -- parsing --------------------------------------------------------------------------------
+
+    def _lines(self, path: str) -> Iterator[tuple[int, bytes, bool]]:
+        """(line number, content without line end, whether it had a line end)."""
+        with self.fs.open(path, "rb") as f:
+            for number, raw in enumerate(f, start=1):
+                ended = raw.endswith(b"\n")
+                yield number, raw.rstrip(b"\n").rstrip(b"\r") if ended else raw, ended
+
+    def _read_file(
+        self, table: bc_schema.Table, path: str, company: str | None, declared: list[str], skip_to: int = 0
+    ) -> Iterator[tuple[int, _Event | BadRow | None]]:
+        """Per line after ``skip_to``: an event for ``company`` (None: every company), a BadRow, or None."""
+        rel = self._rel(path)
+        layout: _Layout | None = None
+        for number, raw, ended in self._lines(path):
+            if layout is None:
+                layout = self._layout(table, raw.decode("utf-8", errors="replace"), rel, declared)
+                continue
+            if number <= skip_to:
+                continue
+            yield (
+                number,
+                self._parse_line(table, layout, f"{rel}:line {number}", raw, ended=ended, company=company),
+            )
+        if layout is None:
+            raise Bc2AdlsFormatError(f"{rel} is empty: it has no header row. Remove or re-export the file.")
+
+    @staticmethod
+    def _split(
+        table: bc_schema.Table, layout: _Layout, ref: str, raw: bytes, *, ended: bool
+    ) -> tuple[str, list[str] | None, BadRow | None]:
+        """The line's text and fields, or the reason it is not a well-formed bc2adls line."""
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            reason = f"{table.bc_name}: not valid UTF-8 ({exc.reason} at byte {exc.start})"
+            return repr(raw), None, BadRow(ref, reason, repr(raw))
+        if not ended:
+            reason = f"{table.bc_name}: truncated file, the last line has no line end"
+            return line, None, BadRow(ref, reason, line)
+        match = layout.pattern.match(line)
+        if match is None:
+            reason = f"{table.bc_name}: {fmt.describe_bad_line(line, len(layout.header))}"
+            return line, None, BadRow(ref, reason, line)
+        return line, fmt.split_fields(match, len(layout.header)), None
+
+    def _parse_line(
+        self,
+        table: bc_schema.Table,
+        layout: _Layout,
+        ref: str,
+        raw: bytes,
+        *,
+        ended: bool,
+        company: str | None,
+    ) -> _Event | BadRow | None:
+        line, fields, bad = self._split(table, layout, ref, raw, ended=ended)
+        if fields is None:
+            return bad
+        if company is not None and fields[layout.company_at] != company:
+            return None
+        try:
+            timestamp = fmt.PARSERS[fmt.KIND_INT](fields[layout.ts_at])
+            system_id = str(fmt.PARSERS[fmt.KIND_GUID](fields[layout.id_at]))
+            if fields[layout.created_at] == "":
+                return _Event(fields[layout.company_at], system_id, timestamp, None)
+            values = []
+            for text, col, name in zip(fields, layout.columns, layout.header, strict=True):
+                if col is None or col.column is None:
+                    continue
+                try:
+                    values.append(fmt.PARSERS[col.kind](text))
+                except ValueError as exc:
+                    raise ValueError(f"column {name}: {exc}") from exc
+        except ValueError as exc:
+            return BadRow(ref, f"{table.bc_name} {exc}", line)
+        return _Event(fields[layout.company_at], system_id, timestamp, tuple(values))
+
+    def _first_timestamp(self, path: str) -> int:
+        """``timestamp-0`` of the file's first well-formed data line (0 when there is none)."""
+        with self.fs.open(path, "rb") as f:
+            names = f.readline().decode("utf-8", errors="replace").rstrip("\r\n").split(",")
+            first = f.readline().decode("utf-8", errors="replace").rstrip("\r\n")
+        if fmt.TIMESTAMP not in names:
+            return 0
+        match = fmt.line_pattern(len(names)).match(first)
+        if match is None:
+            return 0
+        try:
+            return int(fmt.split_fields(match, len(names))[names.index(fmt.TIMESTAMP)])
+        except ValueError:
+            return 0
+
+    def _ordered(self, paths: list[str]) -> list[str]:
+        """Delta files in the order bc2adls wrote them: by their first row's timestamp-0."""
+        return sorted(paths, key=lambda p: (self._first_timestamp(p), p))
+
+    # -- Source contract ------------------------------------------------------------------------
+
+    def companies(self) -> list[str]:
+        found: set[str] = set()
+        for table in (bc_schema.G_L_ACCOUNT, *bc_schema.RAW_TABLES):
+            paths = self._delta_files(table)
+            if not paths:
+                continue
+            declared = self._cdm_attributes(table)
+            for path in paths:
+                for _, event in self._read_file(table, path, None, declared):
+                    if isinstance(event, _Event):
+                        found.add(event.company)
+            if found:
+                break
+        return sorted(found)
+
+    def fetch(
+        self, company: str, table: bc_schema.Table, watermark: dict[str, Any] | None
+    ) -> Iterator[Batch]:
+        declared = self._cdm_attributes(table)
+        done: set[str] = set((watermark or {}).get("files", []))
+        partial: dict[str, Any] | None = (watermark or {}).get("partial")
+        by_rel = {self._rel(p): p for p in self._delta_files(table)}
+        pending = [p for r, p in by_rel.items() if r not in done]
+        if partial and partial.get("file") in by_rel:
+            first = by_rel[partial["file"]]
+            pending = [first, *self._ordered([p for p in pending if p != first])]
+        else:
+            partial = None
+            pending = self._ordered(pending)
+        for path in pending:
+            rel = self._rel(path)
+            skip_to = int(partial["line"]) if partial and partial.get("file") == rel else 0
+            yield from self._file_batches(company, table, path, declared=declared, skip_to=skip_to, done=done)
+            done.add(rel)
+
+    def _file_batches(
+        self,
+        company: str,
+        table: bc_schema.Table,
+        path: str,
+        *,
+        declared: list[str],
+        skip_to: int,
+        done: set[str],
+    ) -> Iterator[Batch]:
+        rel = self._rel(path)
+        columns: list[str] | None = None
+        events: dict[tuple[str, str], _Event] = {}
+        bad: list[BadRow] = []
+        first_line, last_line, lines = skip_to + 1, skip_to, 0
+        for number, item in self._read_file(table, path, company, declared, skip_to):
+            last_line, lines = number, lines + 1
+            if isinstance(item, BadRow):
+                bad.append(item)
+            elif isinstance(item, _Event):
+                key = (item.company, item.system_id)
+                seen = events.get(key)
+                # latest timestamp-0 wins; on a tie the delete marker wins
+                if (
+                    seen is None
+                    or item.timestamp > seen.timestamp
+                    or (item.timestamp == seen.timestamp and item.row is None)
+                ):
+                    events[key] = item
+            if lines >= self.batch_size:
+                columns = columns or self._raw_columns(table, path, declared)
+                yield self._batch(
+                    table,
+                    columns,
+                    events,
+                    bad=bad,
+                    rel=rel,
+                    span=(first_line, last_line),
+                    done=done,
+                    partial=True,
+                )
+                events, bad, first_line, lines = {}, [], number + 1, 0
+        columns = columns or self._raw_columns(table, path, declared)
+        yield self._batch(
+            table, columns, events, bad=bad, rel=rel, span=(first_line, last_line), done=done, partial=False
+        )
+
+    def _raw_columns(self, table: bc_schema.Table, path: str, declared: list[str]) -> list[str]:
+        with self.fs.open(path, "rb") as f:
+            header = f.readline().decode("utf-8", errors="replace").rstrip("\r\n")
+        return self._layout(table, header, self._rel(path), declared).raw_columns
+
+    @staticmethod
+    def _batch(
+        table: bc_schema.Table,
+        columns: list[str],
+        events: dict[tuple[str, str], _Event],
+        *,
+        bad: list[BadRow],
+        rel: str,
+        span: tuple[int, int],
+        done: set[str],
+        partial: bool,
+    ) -> Batch:
+        upserts = [e for e in events.values() if e.row is not None]
+        watermark: dict[str, Any] = (
+            {"files": sorted(done), "partial": {"file": rel, "line": span[1]}}
+            if partial
+            else {"files": sorted(done | {rel}), "partial": None}
+        )
+        return Batch(
+            table=table,
+            columns=columns,
+            rows=[e.row for e in upserts if e.row is not None],
+            source_ref=f"{rel}:lines {span[0]}-{span[1]}",
+            watermark=watermark,
+            bad_rows=bad,
+            source_versions=[str(e.timestamp) for e in upserts],
+            delete_system_ids=[(e.company, e.system_id) for e in events.values() if e.row is None],
+        )
+
+    def totals(self, company: str) -> dict[str, Any]:
+        """Consolidate every delta file (as bc2adls would) and total the company's live rows."""
+        counts: dict[str, int] = {}
+        sums: dict[str, Decimal] = {}
+        for table in bc_schema.RAW_TABLES:
+            paths = self._delta_files(table)
+            if not paths:
+                counts[table.name] = 0
+                continue
+            declared = self._cdm_attributes(table)
+            metrics = [(m, col) for m, (t, col) in SUMS.items() if t is table]
+            live: dict[str, tuple[int, tuple[Any, ...] | None]] = {}
+            for path in self._ordered(paths):
+                positions = [self._raw_columns(table, path, declared).index(col) for _, col in metrics]
+                for _, event in self._read_file(table, path, company, declared):
+                    if not isinstance(event, _Event):
+                        continue
+                    seen = live.get(event.system_id)
+                    if (
+                        seen is None
+                        or event.timestamp > seen[0]
+                        or (event.timestamp == seen[0] and event.row is None)
+                    ):
+                        amounts = None if event.row is None else tuple(event.row[i] for i in positions)
+                        live[event.system_id] = (event.timestamp, amounts)
+            alive = [amounts for _, amounts in live.values() if amounts is not None]
+            counts[table.name] = len(alive)
+            for i, (metric, _) in enumerate(metrics):
+                sums[metric] = sum((Decimal(a[i] or 0) for a in alive), Decimal(0))
+        return {"row_counts": counts, **sums}
