@@ -34,6 +34,8 @@ DOCS_PS = "DOCS PURCHASE SALE"
 DOCS_EXP = "DOCS EXPECTED COST"
 POSTED = "CRONUS POSTED"
 OPEN = "CRONUS OPEN"
+MFG = "CRONUS MFG"
+DOCS_POSTED = "DOCS POSTED"
 
 Row = dict[str, Any]
 
@@ -134,7 +136,7 @@ def docs_rows(shared_dir: Path) -> dict[str, list[Row]]:
     fixtures = shared_dir / "fixtures" / "bc_docs"
     ps = json.loads((fixtures / "inventory_posting_purchase_sale.json").read_text())
     exp = json.loads((fixtures / "expected_cost_posting_purchase.json").read_text())
-    for company, expected_on in ((DOCS_PS, False), (DOCS_EXP, True)):
+    for company, expected_on in ((DOCS_PS, False), (DOCS_EXP, True), (DOCS_POSTED, False)):
         rows.setdefault("inventory_setup", []).append(
             {
                 "company": company,
@@ -190,6 +192,32 @@ def docs_rows(shared_dir: Path) -> dict[str, list[Row]]:
                 document_no=f"DOCS-PS-{e['entry_no']}",
             )
         )
+    # the same purchase and sale, posted, with the docs' six G/L entries
+    for e in ps["value_entries"]:
+        rows["value_entry"].append(
+            ve(
+                DOCS_POSTED,
+                e["entry_no"],
+                e["posting_date"],
+                e["item_ledger_entry_type"],
+                e["entry_type"],
+                item_no="DOCS-1",
+                item_ledger_entry_no=e["item_ledger_entry_no"],
+                cost_amount_actual=Decimal(str(e["cost_amount_actual"])),
+                cost_posted_to_g_l=Decimal(str(e["cost_posted_to_gl_after_batch"])),
+                inventory_posting_group="RAW MAT",
+                gen_bus_posting_group="DOMESTIC",
+                gen_prod_posting_group="RAW MAT",
+            )
+        )
+    for g in ps["expected_outputs_from_docs"]["gl_entries"]:
+        rows.setdefault("g_l_entry", []).append(
+            gle(DOCS_POSTED, g["entry_no"], g["posting_date"], g["account_no"], str(g["amount"]))
+        )
+    rows["g_l_item_ledger_relation"] = [
+        {"company": DOCS_POSTED, "g_l_entry_no": r["gl_entry_no"], "value_entry_no": r["value_entry_no"]}
+        for r in ps["expected_outputs_from_docs"]["gl_item_ledger_relation"]
+    ]
     for e in exp["value_entries"]:
         rows["value_entry"].append(
             ve(
@@ -215,7 +243,7 @@ def docs_rows(shared_dir: Path) -> dict[str, list[Row]]:
 def cronus_rows(shared_dir: Path) -> dict[str, list[Row]]:
     """Two companies on the real CRONUS setup: one fully posted, one with open items."""
     rows: dict[str, list[Row]] = {}
-    for company in (POSTED, OPEN):
+    for company in (POSTED, OPEN, MFG):
         for table in ("inventory_posting_setup", "general_posting_setup", "g_l_account", "item", "location"):
             rows.setdefault(table, []).extend(cronus_setup_rows(shared_dir, table, company))
         rows.setdefault("inventory_setup", []).append(
@@ -349,8 +377,44 @@ def cronus_rows(shared_dir: Path) -> dict[str, list[Row]]:
         gle(OPEN, 5, "2024-03-15", "2110", "100"),
         gle(OPEN, 6, "2024-03-15", "8110", "-100"),
     ]
-    rows["value_entry"] = posted + open_
-    rows["g_l_entry"] = posted_gl + open_gl
+    mfg_order = {"order_type": "Production", "order_no": "PO-1", "source_type": "Item", "source_no": "SP-SCM1009"}
+    raw_mat = {"item_no": "SP-BOM2001", "inventory_posting_group": "RAW MAT", "gen_prod_posting_group": "RAW MAT"}
+    finished = {"item_no": "SP-SCM1009", "inventory_posting_group": "FINISHED", "gen_prod_posting_group": "RETAIL"}
+    mfg = [
+        ve(MFG, 1, "2024-02-01", "Purchase", "Direct Cost", cost_amount_actual=149.4, cost_posted_to_g_l=149.4,
+           invoiced_quantity=10, item_ledger_entry_quantity=10, valued_quantity=10,
+           gen_bus_posting_group="DOMESTIC", **raw_mat),
+        ve(MFG, 2, "2024-02-05", "Consumption", "Direct Cost", cost_amount_actual=-149.4,
+           cost_posted_to_g_l=-149.4, invoiced_quantity=-10, item_ledger_entry_quantity=-10, valued_quantity=-10,
+           **raw_mat, **mfg_order),
+        # capacity: blank item, blank location, the output item's posting group (spec §A.1)
+        ve(MFG, 3, "2024-02-06", "", "Direct Cost", cost_amount_actual=120, cost_posted_to_g_l=120,
+           item_no="", item_ledger_entry_no=0, inventory_posting_group="FINISHED", gen_prod_posting_group="MANUFACT",
+           capacity_ledger_entry_no=1, type="Work Center", no="100", **mfg_order),
+        # expected output, not posted (expected cost posting is off)
+        ve(MFG, 4, "2024-02-07", "Output", "Direct Cost", cost_amount_expected=269.4, expected_cost=True,
+           item_ledger_entry_quantity=1, valued_quantity=1, item_ledger_entry_no=4, **finished, **mfg_order),
+        # the order finished and adjusted in March: output becomes actual
+        ve(MFG, 5, "2024-03-10", "Output", "Direct Cost", cost_amount_actual=269.4, cost_amount_expected=-269.4,
+           cost_posted_to_g_l=269.4, invoiced_quantity=1, valued_quantity=1, item_ledger_entry_no=4,
+           **finished, **mfg_order),
+    ]
+    mfg_gl = [
+        gle(MFG, 1, "2024-02-01", "2130", "149.4"),
+        gle(MFG, 2, "2024-02-01", "7291", "-149.4"),
+        gle(MFG, 3, "2024-02-05", "2130", "-149.4"),
+        gle(MFG, 4, "2024-02-05", "2140", "149.4"),
+        gle(MFG, 5, "2024-02-06", "2140", "120"),
+        gle(MFG, 6, "2024-02-06", "7791", "-120"),
+        gle(MFG, 7, "2024-03-10", "2120", "269.4"),
+        gle(MFG, 8, "2024-03-10", "2140", "-269.4"),
+    ]
+    rows["production_order"] = [
+        {"company": MFG, "status": "Finished", "no": "PO-1", "source_type": "Item", "source_no": "SP-SCM1009",
+         "description": "Airpot", "quantity": Decimal(1)}
+    ]
+    rows["value_entry"] = posted + open_ + mfg
+    rows["g_l_entry"] = posted_gl + open_gl + mfg_gl
     rows["g_l_item_ledger_relation"] = [
         {"company": c, "g_l_entry_no": g, "value_entry_no": v}
         for c, pairs in (
