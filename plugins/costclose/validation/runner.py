@@ -1,0 +1,121 @@
+"""``run``: validate one company and period, store the result, write its Data Docs page, then mail.
+
+Order matters for "nothing lost": the result is committed to ``validation.result`` before the Data
+Docs page is written and before any email is attempted. A mail server that is down makes ``run``
+raise ``AlertDeliveryError`` (the Airflow task fails visibly) with the stored result attached.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from costclose import db
+from costclose.config import settings
+from costclose.period import Period, parse_period
+from costclose.validation import data_docs, gx_engine, store
+from costclose.validation.model import Scope, Stage, ValidationResult
+from costclose.validation.suites import suites_for
+
+log = logging.getLogger(__name__)
+
+
+def data_docs_root() -> Path:
+    return settings().outputs_dir / "data_docs"
+
+
+def _run_id(scope: Scope, stage: Stage, started: datetime) -> str:
+    return f"{started:%Y%m%dT%H%M%S}-{scope.period.key}-{stage.value}-{uuid.uuid4().hex[:8]}"
+
+
+def validate(
+    scope: Scope, stage: Stage, warehouse_url: str, airflow_run_url: str | None = None
+) -> ValidationResult:
+    """Run the stage's suites and return the result (nothing stored, nothing sent)."""
+    started = datetime.now(UTC)
+    run_id = _run_id(scope, stage, started)
+    with db.connect(warehouse_url) as conn:
+        suites = suites_for(stage, scope, conn)
+    checks = gx_engine.run_suites(warehouse_url, suites, run_id)
+    return ValidationResult(
+        run_id=run_id,
+        company=scope.company,
+        period=scope.period.key,
+        stage=stage.value,
+        tolerance=str(scope.tolerance),
+        started_at=started,
+        finished_at=datetime.now(UTC),
+        checks=checks,
+        airflow_run_url=airflow_run_url,
+    )
+
+
+def run(
+    company: str,
+    period: str | Period,
+    *,
+    stage: Stage | str = Stage.PRE_POSTING,
+    warehouse_url: str | None = None,
+    tolerance: Decimal | None = None,
+    recipients: Sequence[str] | None = None,
+    send_success_email: bool | None = None,
+    airflow_run_url: str | None = None,
+    notify: bool = True,
+    docs_root: Path | None = None,
+) -> ValidationResult:
+    """Validate ``company`` for ``period`` at ``stage``; store, document and (if needed) mail the result.
+
+    Tolerance, recipients and the success-email flag default to the company's configuration
+    (``costclose.yml``), else 0.00, nobody, and no success email.
+    """
+    from costclose.alerts import AlertDeliveryError, send_validation_email
+    from costclose.alerts.recipients import company_alerting
+
+    stage = Stage(stage)
+    period = parse_period(period) if isinstance(period, str) else period
+    configured = company_alerting(company)
+    scope = Scope(company, period, configured.tolerance if tolerance is None else tolerance)
+    to = list(configured.recipients if recipients is None else recipients)
+    success_mail = configured.send_success_email if send_success_email is None else send_success_email
+    url = warehouse_url or db.database_url("warehouse")
+    root = docs_root or data_docs_root()
+
+    result = validate(scope, stage, url, airflow_run_url)
+    with db.connect(url) as conn:
+        store.save(conn, result)
+    log.info("validation %s: %s (%d failed checks)", result.run_id, result.success, len(result.failures))
+
+    try:
+        page = data_docs.write_page(root, result)
+        result.data_docs_path = str(page)
+        with db.connect(url) as conn:
+            store.set_data_docs(conn, result.run_id, str(page))
+            data_docs.write_index(root, store.history(conn))
+    except OSError as exc:
+        log.error(
+            "Data Docs not written to %s: %s", root, exc
+        )  # the result is stored; the page can be rebuilt
+
+    if not notify:
+        return result
+    if result.success and not success_mail:
+        status, detail = "not_needed", None
+    elif not to:
+        status, detail = "no_recipients", "no alert recipients configured for the company"
+        log.warning("%s %s: %s", company, period.key, detail)
+    else:
+        try:
+            send_validation_email(result, to, warehouse_url=url, data_docs_root=root)
+        except AlertDeliveryError as exc:
+            with db.connect(url) as conn:
+                store.set_alert_status(conn, result.run_id, "failed", str(exc))
+            exc.result = result  # type: ignore[attr-defined]
+            raise
+        status, detail = "sent", f"to {len(to)} recipient(s)"
+    with db.connect(url) as conn:
+        store.set_alert_status(conn, result.run_id, status, detail)
+    return result
