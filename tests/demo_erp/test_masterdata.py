@@ -39,7 +39,7 @@ def test_cronus_setup_counts_and_quirks(erp_conn: connection) -> None:
     )
     assert _one(erp_conn, "select direct_posting from bc.g_l_account where no = '2130'") is False
     assert _one(erp_conn, "select count(distinct costing_method) from bc.item where type = 'Inventory'") == 5
-    assert _one(erp_conn, "select standard_cost from bc.item where no = 'SP-SCM1020'") == Decimal("160")
+    assert _one(erp_conn, "select standard_cost from bc.item where no = 'SP-SCM1020'") == Decimal("100")
 
 
 def test_row_version_moves_on_update_and_deletes_are_recorded(erp_conn: connection) -> None:

@@ -42,6 +42,7 @@ candidates as (
   from bc.value_entry ve
   where ve.company = %(company)s
     and ve.entry_no between %(from_no)s and %(to_no)s
+    and (%(entry_nos)s::bigint[] is null or ve.entry_no = any(%(entry_nos)s::bigint[]))
     and (%(queued_only)s = false or exists (
          select 1 from bc.post_value_entry_to_g_l q
          where q.company = ve.company and q.value_entry_no = ve.entry_no))
@@ -122,6 +123,29 @@ from resolved r
 """
 
 
+def resolve_parts(
+    cur: cursor,
+    company: str,
+    *,
+    from_entry_no: int = 0,
+    to_entry_no: int = 2**62,
+    queued_only: bool = False,
+    entry_nos: list[int] | None = None,
+) -> None:
+    """Fill temp table ``_ve_part``: the unposted parts of the selected value entries, accounts resolved."""
+    cur.execute("drop table if exists _ve_part")
+    cur.execute(
+        _RESOLVE_SQL,
+        {
+            "company": company,
+            "from_no": from_entry_no,
+            "to_no": to_entry_no,
+            "queued_only": queued_only,
+            "entry_nos": entry_nos,
+        },
+    )
+
+
 @dataclass(frozen=True)
 class PostingRun:
     """What one run of posting value entries to the G/L did."""
@@ -150,10 +174,8 @@ def post_value_entries(
     """
     with conn.cursor() as cur:
         lock_company(cur, company)
-        cur.execute("drop table if exists _ve_part")
-        cur.execute(
-            _RESOLVE_SQL,
-            {"company": company, "from_no": from_entry_no, "to_no": to_entry_no, "queued_only": queued_only},
+        resolve_parts(
+            cur, company, from_entry_no=from_entry_no, to_entry_no=to_entry_no, queued_only=queued_only
         )
         # A VE is posted only if every one of its parts resolves (§B.3: "the whole VE is skipped").
         cur.execute(

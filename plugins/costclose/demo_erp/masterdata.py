@@ -68,7 +68,7 @@ ADDED_ITEMS: tuple[AddedItem, ...] = (
     AddedItem("SP-BOM2011", "Thermal insulation sleeve", "RAW MAT", "RAW MAT", "Average",
               D("7.35"), D(0), D(0), D(0), "Purchase"),
     AddedItem("SP-SCM1020", "Airpot Pro", "FINISHED", "RETAIL", "Standard",
-              D("160"), D("160"), D(449), D(0), "Prod. Order"),
+              D("100"), D("100"), D(449), D(0), "Prod. Order"),
 )  # fmt: skip
 
 WORK_CENTERS = (

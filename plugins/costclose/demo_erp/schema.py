@@ -71,6 +71,7 @@ EXTRA_TABLES: tuple[tuple[str, tuple[tuple[str, str], ...], tuple[str, ...]], ..
         ),
         ("entry_no",),
     ),
+    ("seed_manifest", (("company", "text"), ("manifest", "jsonb")), ("company",)),
     (
         "work_center",
         (

@@ -1,0 +1,552 @@
+"""The simulator: months of a CRONUS business posted through the costing engine, deterministic per seed.
+
+Each working day it posts purchases (received, invoiced later at a slightly different price, some
+with a freight item charge), sales (shipped, invoiced later), positive/negative adjustments, transfers
+between locations, weekly production orders (consumption, work-center capacity with direct and
+indirect cost, output at expected cost, finishing) and assembly orders (components + a resource). At
+each month end it revalues some items (two months of the run), runs Adjust Cost - Item Entries, writes
+the month's entries with COPY and posts them to the G/L: Automatic Cost Posting is on for the first
+half of the run (entries posted as they are made) and off afterwards (entries queued in
+``bc.post_value_entry_to_g_l`` and posted by the month-end batch, except in the last month, which stays
+unposted). After a month's batch the month before it is closed and Allow Posting From moves forward,
+so later adjustments of old entries are dated at the first allowed date.
+
+Scale: ``scale`` 1 is a few thousand value entries over 14 months; volume grows linearly with it. Rows
+leave the engine in batches (``store.flush``) so the database side is COPY only.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import psycopg2
+from psycopg2.extensions import connection
+
+from costclose.demo_erp import discrepancies as discrepancy_kinds
+from costclose.demo_erp import gl_posting, masterdata, schema, store
+from costclose.demo_erp.costing import ZERO, Ile, ItemInfo, Ledger, ProductionOrder, r2
+
+log = logging.getLogger(__name__)
+
+DEFAULT_START = date(2025, 1, 1)
+FLUSH_EVERY = 50_000  # value entries kept in memory before a COPY
+SALES_LOCATIONS = ("MAIN", "EAST", "WEST")
+CUSTOMER_GROUPS = (("DOMESTIC", "10000", 70), ("EU", "20000", 20), ("EXPORT", "30000", 10))
+REVALUATIONS = {
+    3: (("1896-S", Decimal("0.95")), ("SP-BOM2010", Decimal("1.04"))),
+    8: (("WRB-2001", Decimal("1.06")), ("1920-S", Decimal("0.97"))),
+}
+PRODUCED = ("SP-SCM1009", "SP-SCM1020", "SP-SCM1011")
+ASSEMBLED = ("1925-W", "1953-W")
+
+
+@dataclass
+class _Pending:
+    due: date
+    action: Callable[[date], None]
+
+
+@dataclass
+class Business:
+    """One company's simulated business over a run of months."""
+
+    conn: connection
+    company: str
+    start: date
+    months: int
+    scale: float
+    rng: random.Random
+    items: dict[str, ItemInfo] = field(default_factory=dict)
+    allow_from: date = date.min
+    pending: list[_Pending] = field(default_factory=list)
+    open_orders: list[ProductionOrder] = field(default_factory=list)
+    doc_counters: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    unit_costs: dict[str, Decimal] = field(default_factory=dict)
+    work_centers: list[tuple[Any, ...]] = field(default_factory=list)
+    resources: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    boms: dict[str, list[tuple[str, Decimal]]] = field(default_factory=dict)
+    routings: dict[str, list[tuple[str, str, Decimal]]] = field(default_factory=dict)
+    assembly_boms: dict[str, list[tuple[str, str, Decimal]]] = field(default_factory=dict)
+    auto_months: int = 0
+    ledger: Ledger = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._load_setup()
+        self.allow_from = self.start
+        self.ledger = Ledger(self.company, self.items, first_allowed_date=lambda: self.allow_from)
+        self.auto_months = self.months // 2
+
+    # ------------------------------------------------------------------ setup
+    def _load_setup(self) -> None:
+        with self.conn.cursor() as cur:
+            cur.execute(
+                "select no, costing_method, inventory_posting_group, gen_prod_posting_group, unit_cost, "
+                "standard_cost, indirect_cost, overhead_rate, type, replenishment_system "
+                "from bc.item where company = %s order by no",
+                (self.company,),
+            )
+            raw_items = cur.fetchall()
+            cur.execute(
+                "select no, unit_cost, indirect_cost_pct, overhead_rate, gen_prod_posting_group "
+                "from bc.work_center where company = %s order by no",
+                (self.company,),
+            )
+            self.work_centers = cur.fetchall()
+            cur.execute(
+                "select no, unit_cost, indirect_cost_pct, gen_prod_posting_group from bc.resource "
+                "where company = %s",
+                (self.company,),
+            )
+            self.resources = {r[0]: r for r in cur.fetchall()}
+            cur.execute(
+                "select production_bom_no, no, quantity_per from bc.production_bom_line where company = %s "
+                "order by production_bom_no, line_no",
+                (self.company,),
+            )
+            for parent, comp, qty in cur.fetchall():
+                self.boms.setdefault(parent, []).append((comp, qty))
+            cur.execute(
+                "select routing_no, operation_no, work_center_no, run_time from bc.routing_line "
+                "where company = %s order by routing_no, operation_no",
+                (self.company,),
+            )
+            for parent, op, wc, run_time in cur.fetchall():
+                self.routings.setdefault(parent, []).append((op, wc, run_time))
+            cur.execute(
+                "select parent_item_no, type, no, quantity_per from bc.assembly_bom_component "
+                "where company = %s order by parent_item_no, line_no",
+                (self.company,),
+            )
+            for parent, typ, no, qty in cur.fetchall():
+                self.assembly_boms.setdefault(parent, []).append((typ, no, qty))
+        wc = {w[0]: w for w in self.work_centers}
+        for no, method, ipg, gpg, unit_cost, std, ind, ohr, typ, _ in raw_items:
+            if typ != "Inventory":
+                continue
+            self.unit_costs[no] = unit_cost
+            std_parts = (ZERO, ZERO, ZERO)
+            if method == "Standard" and no in self.boms:
+                material = sum((q * self._cost_of(c, raw_items) for c, q in self.boms[no]), ZERO)
+                direct = sum(
+                    (t * (wc[w][1] - wc[w][3]) / (1 + wc[w][2] / 100) for _, w, t in self.routings[no]), ZERO
+                )
+                total = sum((t * wc[w][1] for _, w, t in self.routings[no]), ZERO)
+                std_parts = (r2(material), r2(direct), r2(total) - r2(direct))
+            self.items[no] = ItemInfo(
+                no,
+                method or "FIFO",
+                ipg,
+                gpg,
+                unit_cost,
+                standard_cost=std,
+                indirect_cost_pct=ind,
+                overhead_rate=ohr,
+                std_material=std_parts[0],
+                std_capacity=std_parts[1],
+                std_capacity_overhead=std_parts[2],
+            )
+
+    @staticmethod
+    def _cost_of(item_no: str, raw_items: list[tuple[Any, ...]]) -> Decimal:
+        row = next(r for r in raw_items if r[0] == item_no)
+        return row[5] if row[1] == "Standard" else row[4]
+
+    def _doc(self, prefix: str) -> str:
+        self.doc_counters[prefix] += 1
+        return f"{prefix}{self.doc_counters[prefix]:06d}"
+
+    def _count(self, rate: float) -> int:
+        base = int(rate)
+        return base + (1 if self.rng.random() < rate - base else 0)
+
+    def _price(self, item_no: str, spread: float = 0.05) -> Decimal:
+        unit = self.unit_costs[item_no] or Decimal(10)
+        return (unit * Decimal(str(round(1 + self.rng.uniform(-spread, spread), 4)))).quantize(
+            Decimal("0.00001")
+        )
+
+    # ------------------------------------------------------------------ item pools
+    @property
+    def resale_items(self) -> list[str]:
+        return [
+            i
+            for i, it in self.items.items()
+            if it.inventory_posting_group == "RESALE" and self.unit_costs[i] > 0 and i not in ASSEMBLED
+        ]
+
+    # ------------------------------------------------------------------ business events
+    def buy(self, item_no: str, loc: str, qty: Decimal, d: date, *, invoice_now: bool | None = None) -> Ile:
+        price = self._price(item_no)
+        invoice_now = self.rng.random() < 0.4 if invoice_now is None else invoice_now
+        doc = self._doc("PR")
+        ile = self.ledger.purchase(item_no, loc, qty, price, d=d, doc=doc, invoice=invoice_now)
+        if not invoice_now:
+            final = (price * Decimal(str(round(1 + self.rng.uniform(-0.03, 0.03), 4)))).quantize(
+                Decimal("0.00001")
+            )
+            # Most invoices follow within weeks; some arrive a month or two later (Adjust Cost then reaches
+            # entries of closed periods and moves its adjustments to the first allowed posting date).
+            lag = self.rng.randint(3, 25) if self.rng.random() < 0.85 else self.rng.randint(30, 75)
+            due = d + timedelta(days=lag)
+            self.pending.append(
+                _Pending(
+                    due,
+                    lambda day, ile=ile, p=final: self.ledger.invoice_purchase(ile, day, self._doc("PI"), p),
+                )
+            )
+        if self.rng.random() < 0.12:
+            charge = r2(qty * (self.unit_costs[item_no] or Decimal(10)) * Decimal("0.02") + 5)
+            due = d + timedelta(days=self.rng.randint(1, 50))
+            self.pending.append(
+                _Pending(
+                    due, lambda day, ile=ile, c=charge: self.ledger.item_charge(ile, day, self._doc("PIC"), c)
+                )
+            )
+        return ile
+
+    def sell(self, d: date) -> None:
+        roll = self.rng.random()
+        if roll < 0.2:
+            item_no, loc = self.rng.choice(PRODUCED), "MAIN"
+        elif roll < 0.27:
+            item_no, loc = self.rng.choice(ASSEMBLED), "MAIN"
+        else:
+            item_no, loc = self.rng.choice(self.resale_items), self.rng.choice(SALES_LOCATIONS)
+        on_hand = self.ledger.on_hand(item_no, loc)
+        if on_hand <= 0:
+            if item_no in self.resale_items:
+                self.buy(item_no, loc, Decimal(self.rng.randint(10, 40)), d)
+            return
+        qty = min(on_hand, Decimal(self.rng.randint(1, 6)))
+        group, customer = self._customer()
+        fixed = None
+        if self.items[item_no].costing_method == "Specific":
+            pool = self.ledger.open_inbound.get((item_no, loc), [])
+            fixed = self.rng.choice(pool)
+            qty = min(qty, fixed.remaining_quantity)
+        invoice_now = self.rng.random() < 0.5
+        doc = self._doc("SS")
+        ile = self.ledger.sale(
+            item_no,
+            loc,
+            qty,
+            d,
+            doc,
+            customer_group=group,
+            customer_no=customer,
+            invoice=invoice_now,
+            fixed=fixed,
+        )
+        if not invoice_now:
+            due = d + timedelta(days=self.rng.randint(1, 20))
+            self.pending.append(
+                _Pending(due, lambda day, ile=ile: self.ledger.invoice_sale(ile, day, self._doc("SI")))
+            )
+
+    def _customer(self) -> tuple[str, str]:
+        roll = self.rng.randint(1, 100)
+        for group, no, weight in CUSTOMER_GROUPS:
+            if roll <= weight:
+                return group, no
+            roll -= weight
+        return CUSTOMER_GROUPS[0][:2]
+
+    def adjust_stock(self, d: date) -> None:
+        item_no = self.rng.choice(self.resale_items)
+        loc = self.rng.choice(SALES_LOCATIONS)
+        doc = self._doc("IJ")
+        if self.rng.random() < 0.5:
+            self.ledger.positive_adjustment(
+                item_no, loc, Decimal(self.rng.randint(1, 4)), self.unit_costs[item_no], d=d, doc=doc
+            )
+        elif self.ledger.on_hand(item_no, loc) >= 1:
+            self.ledger.negative_adjustment(item_no, loc, Decimal(1), d, doc)
+
+    def move_stock(self, d: date) -> None:
+        item_no = self.rng.choice(self.resale_items)
+        src, dst = self.rng.sample(SALES_LOCATIONS, 2)
+        on_hand = self.ledger.on_hand(item_no, src)
+        if on_hand >= 2:
+            qty = min(on_hand // 2, Decimal(self.rng.randint(1, 8)))
+            self.ledger.transfer(item_no, src, dst, qty, d=d, doc=self._doc("TO"))
+
+    def _ensure(self, item_no: str, loc: str, qty: Decimal, d: date) -> None:
+        short = qty - self.ledger.on_hand(item_no, loc)
+        if short > 0:
+            self.buy(
+                item_no,
+                loc,
+                short + Decimal(self.rng.randint(10, 30)),
+                d,
+                invoice_now=self.rng.random() < 0.6,
+            )
+
+    def produce(self, d: date) -> None:
+        item_no = PRODUCED[self.doc_counters["RPO"] % len(PRODUCED)]
+        qty = Decimal(self.rng.randint(4, 12))
+        order = self.ledger.release_order(self._doc("RPO"), "Production", item_no, "MAIN", qty=qty, d=d)
+        for comp, per in self.boms[item_no]:
+            need = per * qty + (Decimal(1) if self.rng.random() < 0.2 else ZERO)  # some scrap
+            self._ensure(comp, "MAIN", need, d)
+            self.ledger.consume(order, comp, need, d)
+        wcs = {w[0]: w for w in self.work_centers}
+        for op, wc_no, run_time in self.routings[item_no]:
+            _, unit_cost, ind, ohr, gpg = wcs[wc_no]
+            minutes = (run_time * qty * Decimal(str(round(self.rng.uniform(0.9, 1.2), 2)))).quantize(
+                Decimal("0.01")
+            )
+            self.ledger.capacity(
+                order,
+                cap_type="Work Center",
+                no=wc_no,
+                minutes=minutes,
+                unit_cost=unit_cost,
+                indirect_pct=ind,
+                overhead_rate=ohr,
+                gen_prod_group=gpg,
+                d=d,
+                operation_no=op,
+            )
+        self.ledger.output(order, d + timedelta(days=1))
+        self.open_orders.append(order)
+        self.pending.append(
+            _Pending(d + timedelta(days=self.rng.randint(2, 4)), lambda day, o=order: self._finish(o, day))
+        )
+
+    def _finish(self, order: ProductionOrder, d: date) -> None:
+        self.ledger.finish(order, d)
+        self.open_orders.remove(order)
+
+    def assemble(self, d: date) -> None:
+        item_no = self.rng.choice(ASSEMBLED)
+        qty = Decimal(self.rng.randint(1, 3))
+        order = self.ledger.release_order(self._doc("ASM"), "Assembly", item_no, "MAIN", qty=qty, d=d)
+        for typ, no, per in self.assembly_boms[item_no]:
+            if typ == "Item":
+                self._ensure(no, "MAIN", per * qty, d)
+                self.ledger.consume(order, no, per * qty, d)
+            else:
+                _, unit_cost, ind, gpg = self.resources[no]
+                self.ledger.capacity(
+                    order,
+                    cap_type="Resource",
+                    no=no,
+                    minutes=per * qty,
+                    unit_cost=unit_cost,
+                    indirect_pct=ind,
+                    overhead_rate=ZERO,
+                    gen_prod_group=gpg,
+                    d=d,
+                )
+        self.ledger.output(order, d)
+
+    # ------------------------------------------------------------------ the calendar
+    def run_day(self, d: date) -> None:
+        due = [p for p in self.pending if p.due <= d]
+        self.pending = [p for p in self.pending if p.due > d]
+        for p in due:
+            p.action(d)
+        if d.weekday() >= 5:
+            return
+        for _ in range(self._count(1.1 * self.scale)):
+            item_no = self.rng.choice(self.resale_items)
+            self.buy(item_no, self.rng.choice(SALES_LOCATIONS), Decimal(self.rng.randint(5, 30)), d)
+        for _ in range(self._count(1.8 * self.scale)):
+            self.sell(d)
+        for _ in range(self._count(0.3 * self.scale)):
+            self.adjust_stock(d)
+        for _ in range(self._count(0.25 * self.scale)):
+            self.move_stock(d)
+        if d.weekday() == 0:
+            for _ in range(max(1, self._count(1.0 * self.scale))):
+                self.produce(d)
+        if d.weekday() == 2:
+            for _ in range(self._count(0.8 * self.scale)):
+                self.assemble(d)
+        if self.ledger.ve_count and len(self.ledger.ve_rows) >= FLUSH_EVERY:
+            self._write(automatic=True)
+
+    def _write(self, *, automatic: bool) -> None:
+        span = store.flush(self.conn, self.ledger)
+        if span is None:
+            return
+        if automatic:
+            gl_posting.post_value_entries(self.conn, self.company, from_entry_no=span[0], to_entry_no=span[1])
+        else:
+            with self.conn.cursor() as cur:
+                cur.execute(
+                    """
+                    insert into bc.post_value_entry_to_g_l (company, value_entry_no, item_no, posting_date)
+                    select ve.company, ve.entry_no, ve.item_no, ve.posting_date
+                    from bc.value_entry ve join bc.inventory_setup s on s.company = ve.company
+                    where ve.company = %s and ve.entry_no between %s and %s and ve.inventoriable
+                      and (ve.cost_amount_actual <> 0
+                           or (ve.cost_amount_expected <> 0 and s.expected_cost_posting_to_g_l))
+                    """,
+                    (self.company, span[0], span[1]),
+                )
+
+    def run(self) -> None:
+        firsts = masterdata.month_starts(self.start, self.months + 1)
+        for i in range(self.months):
+            automatic = i < self.auto_months
+            d = firsts[i]
+            while d < firsts[i + 1]:
+                self.run_day(d)
+                d += timedelta(days=1)
+            month_end = firsts[i + 1] - timedelta(days=1)
+            for item_no, factor in REVALUATIONS.get(i, ()):
+                self.ledger.revalue(item_no, month_end, factor, self._doc("REVAL"))
+            self.ledger.adjust_cost()
+            self._write(automatic=automatic)
+            last = i == self.months - 1
+            if not automatic and not last:
+                gl_posting.post_value_entries(
+                    self.conn, self.company, queued_only=True, creation_date=month_end
+                )
+            if i >= 1 and not last:
+                self._close(firsts[i - 1], firsts[i])
+            self.conn.commit()
+            log.info(
+                "company %s: %s simulated, %d value entries so far",
+                self.company,
+                firsts[i],
+                self.ledger.ve_count,
+            )
+        self._finish_run()
+
+    def _close(self, period: date, allow_from: date) -> None:
+        """Close the accounting and inventory period ``period``; allow posting from ``allow_from``."""
+        self.allow_from = allow_from
+        with self.conn.cursor() as cur:
+            cur.execute(
+                "update bc.accounting_period set closed = true, date_locked = true "
+                "where company = %s and starting_date <= %s and not closed",
+                (self.company, period),
+            )
+            cur.execute(
+                "update bc.inventory_period set closed = true where company = %s and ending_date < "
+                "%s and not closed",
+                (self.company, allow_from),
+            )
+            cur.execute(
+                "update bc.general_ledger_setup set allow_posting_from = %s where company = %s",
+                (allow_from, self.company),
+            )
+
+    def _finish_run(self) -> None:
+        store.write_item_ledger(self.conn, self.ledger)
+        rows = [
+            (
+                self.company,
+                "Finished" if o.finished_date else "Released",
+                o.no,
+                o.item.no,
+                "Item",
+                o.item.no,
+                o.due_date,
+                o.finished_date,
+                o.location_code,
+                o.quantity,
+                o.item.inventory_posting_group,
+                o.item.gen_prod_posting_group,
+                "",
+            )
+            for o in self.ledger.orders
+            if o.order_type == "Production"
+        ]
+        from costclose.demo_erp.bulk import copy_rows
+
+        with self.conn.cursor() as cur:
+            copy_rows(
+                cur,
+                "bc",
+                "production_order",
+                [
+                    "company",
+                    "status",
+                    "no",
+                    "description",
+                    "source_type",
+                    "source_no",
+                    "due_date",
+                    "finished_date",
+                    "location_code",
+                    "quantity",
+                    "inventory_posting_group",
+                    "gen_prod_posting_group",
+                    "gen_bus_posting_group",
+                ],
+                rows,
+            )
+            for item_no, std in self.ledger.standard_cost.items():
+                if self.items[item_no].costing_method == "Standard":
+                    cur.execute(
+                        "update bc.item set standard_cost = %s, unit_cost = %s where company = %s "
+                        "and no = %s",
+                        (std, std, self.company, item_no),
+                    )
+            cur.execute(
+                "update bc.inventory_setup set automatic_cost_posting = %s where company = %s",
+                (self.months <= self.auto_months, self.company),
+            )
+
+
+def _connect(conn_or_url: connection | str) -> tuple[connection, bool]:
+    if isinstance(conn_or_url, str):
+        return psycopg2.connect(conn_or_url), True
+    return conn_or_url, False
+
+
+def seed(
+    conn_or_url: connection | str,
+    company: str = "CRONUS",
+    months: int = 14,
+    scale: float = 1,
+    seed: int = 1,
+    start: date = DEFAULT_START,
+    discrepancies: bool = False,
+    manifest_path: Path | None = None,
+) -> dict[str, Any]:
+    """Create ``company`` in the demo ERP and post ``months`` of business; returns the manifest.
+
+    The manifest (see ``discrepancies`` and README.md) lists what was injected and the exact
+    per-account, per-period differences between the G/L and what the value entries imply. It is also
+    stored in ``bc.seed_manifest`` and, when ``manifest_path`` is given, written there as JSON.
+    """
+    conn, owned = _connect(conn_or_url)
+    try:
+        schema.install(conn)
+        start = start.replace(day=1)
+        masterdata.load_company(conn, company, start=start, months=months)
+        conn.commit()
+        business = Business(conn, company, start, months, scale, random.Random(seed))  # noqa: S311 - a simulation, not cryptography
+        business.run()
+        injected = discrepancy_kinds.inject(conn, company, business, enabled=discrepancies)
+        manifest = discrepancy_kinds.build_manifest(
+            conn, company, injected, seed=seed, scale=scale, months=months, start=start
+        )
+        with conn.cursor() as cur:
+            cur.execute(
+                "insert into bc.seed_manifest (company, manifest) values (%s, %s) "
+                "on conflict (company) do update set manifest = excluded.manifest",
+                (company, json.dumps(manifest)),
+            )
+        conn.commit()
+    finally:
+        if owned:
+            conn.close()
+    if manifest_path is not None:
+        manifest_path.parent.mkdir(parents=True, exist_ok=True)
+        manifest_path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    log.info("company %s seeded: %d value entries", company, manifest["counts"]["value_entry"])
+    return manifest
