@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Warehouse
+from dbt_warehouse import Warehouse
 
 
 def test_build_succeeds_with_every_test_passing(warehouse: Warehouse) -> None:
