@@ -448,12 +448,16 @@ class ApiPostResult:
     lines_posted: int
 
 
-def _company_id(client: BcApiClient, company: str) -> str:
+def company_id(client: BcApiClient, company: str) -> str:
+    """The API v2.0 id of ``company`` (matched on name, display name or id)."""
     body = client.get(f"{client.api_root}/companies")
     for row in body.get("value", []):
         if company in (row.get("name"), row.get("displayName"), row.get("id")):
             return str(row["id"])
     raise BcApiError(f"Company {company!r} is not in {client.api_root}/companies; check the company name.")
+
+
+_company_id = company_id  # the name the posting target imports
 
 
 def check_accounts(client: BcApiClient, company_id: str, account_nos: Sequence[str]) -> None:
@@ -502,9 +506,9 @@ def post_journal(
         raise BcApiError("The journal has no lines: there is nothing to post.")
     if len(journal_code) > 10:
         raise BcApiError(f"Journal code {journal_code!r} is longer than BC's 10 characters.")
-    company_id = _company_id(client, company)
-    check_accounts(client, company_id, [ln.account_no for ln in lines])
-    root = f"{client.api_root}/companies({company_id})"
+    cid = company_id(client, company)
+    check_accounts(client, cid, [ln.account_no for ln in lines])
+    root = f"{client.api_root}/companies({cid})"
     flt = quote(f"code eq {odata_literal(journal_code)}")
     existing = client.get(f"{root}/journals?$filter={flt}").get("value", [])
     if existing:

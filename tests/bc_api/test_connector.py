@@ -201,3 +201,12 @@ def test_setup_tables_are_read_whole_and_removed_rows_become_deletes(bc_env: BcE
     assert sum(len(b.rows) for b in first) == 3
     assert sum(len(b.rows) for b in second) == 2
     assert second[-1].deletes == [(COMPANY, "EAST")]
+
+
+def test_an_expired_token_is_fetched_again_once(bc_env: BcEnvironment) -> None:
+    with bc_env.source() as source:
+        assert source.companies() == [COMPANY]
+        bc_env.server.app.state.server.tokens.revoke_all()  # every token issued so far expires
+        rows = _rows(_load(source, bc_schema.VALUE_ENTRY))
+    assert len(rows) == N_VALUE_ENTRIES
+    assert len([r for r in bc_env.server.faults.requests if r.path.endswith("/oauth2/v2.0/token")]) == 2
