@@ -29,6 +29,7 @@ from costclose import bc_schema
 from costclose.bc2adls_export import format as fmt
 from costclose.db import redact
 from costclose.errors import CostcloseError
+from costclose.sources.sql import DEFAULT_SETTLE_TIMEOUT, parse_sql_url, settled_row_version
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +53,6 @@ class ExportReport:
 
 def _dsn_and_schema(erp_url: str) -> tuple[str, str]:
     if erp_url.startswith("sql:"):
-        from costclose.sources.sql import parse_sql_url
-
         return parse_sql_url(erp_url)
     return erp_url, "bc"
 
@@ -111,6 +110,8 @@ class _Reader:
     def _ident(self, name: str) -> sql.Composed:
         return sql.SQL("{}.{}").format(sql.Identifier(self.schema), sql.Identifier(name))
 
+    upto: int = 2**63 - 1  # the settled row version: nothing above it is exported yet
+
     def deletes(self, table: bc_schema.Table, since: int) -> list[tuple[int, Any, Any]]:
         with self.conn.cursor() as cur:
             cur.execute("select to_regclass(%s)", (f"{self.schema}.deleted_record",))
@@ -125,9 +126,9 @@ class _Reader:
             cur.execute(
                 sql.SQL(
                     "select row_version, {}, key from {} where company = %s and table_name = any(%s) "
-                    "and row_version > %s order by row_version"
+                    "and row_version > %s and row_version <= %s order by row_version"
                 ).format(sql.Identifier(id_col), self._ident("deleted_record")),
-                (self.company, [table.name, table.bc_name], since),
+                (self.company, [table.name, table.bc_name], since, self.upto),
             )
             return [(int(rv), sid, key) for rv, sid, key in cur.fetchall()]
 
@@ -137,9 +138,10 @@ class _Reader:
             cur.itersize = _FETCH
             cur.execute(
                 sql.SQL(
-                    "select {} from {} where company = %s and row_version > %s order by row_version"
+                    "select {} from {} where company = %s and row_version > %s and row_version <= %s "
+                    "order by row_version"
                 ).format(sql.SQL(", ").join(map(sql.Identifier, cols)), self._ident(table.name)),
-                (self.company, since),
+                (self.company, since, self.upto),
             )
             for row in cur:
                 yield dict(zip(cols, row, strict=True))
@@ -162,7 +164,12 @@ def _changes(
 
 
 def export_bc2adls(
-    erp_url: str, company: str, folder: str, *, tables: list[bc_schema.Table] | None = None
+    erp_url: str,
+    company: str,
+    folder: str,
+    *,
+    tables: list[bc_schema.Table] | None = None,
+    settle_timeout: float = DEFAULT_SETTLE_TIMEOUT,
 ) -> ExportReport:
     """Export ``company`` from the ERP database at ``erp_url`` into ``folder`` as bc2adls would."""
     dsn, schema = _dsn_and_schema(erp_url)
@@ -177,6 +184,9 @@ def export_bc2adls(
     conn.set_session(isolation_level=psycopg2.extensions.ISOLATION_LEVEL_REPEATABLE_READ, readonly=True)
     try:
         reader = _Reader(conn, schema, company)
+        settled = settled_row_version(dsn, schema, timeout=settle_timeout)
+        if settled is not None:
+            reader.upto = settled
         manifest = out.read_json("deltas.manifest.cdm.json")
         for table in tables or bc_schema.RAW_TABLES:
             entity = fmt.entity_name(table)

@@ -6,14 +6,17 @@ insert and update (BC's rowversion), a ``<schema>.company (name)`` table, and de
 ``<schema>.deleted_record (company, table_name, deleted_system_id, key jsonb, row_version)`` where
 ``key`` maps the BC key's column names to values (``system_id`` is accepted for the deleted id too).
 
-Rows are read in ``row_version`` order past the watermark, through a server-side cursor in batches
-of ``batch_size`` rows, so memory stays bounded whatever the table size. Each batch carries the
-deletions whose row version falls inside it, and its watermark is the highest row version it covers.
+Rows are read in ``row_version`` order past the watermark and up to the settled row version (see
+``settled_row_version``: no transaction still open can add a row below it), through a server-side
+cursor in batches of ``batch_size`` rows, so memory stays bounded whatever the table size. Each batch
+carries the deletions whose row version falls inside it, and its watermark is the highest row
+version it covers.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
@@ -34,6 +37,7 @@ log = logging.getLogger(__name__)
 PREFIX = "sql:"
 DEFAULT_SCHEMA = "bc"
 DEFAULT_BATCH_SIZE = 20_000
+DEFAULT_SETTLE_TIMEOUT = 600.0
 
 
 class SqlSourceError(CostcloseError):
@@ -85,13 +89,71 @@ def _select_list(table: bc_schema.Table, columns: list[str]) -> sql.Composable:
     return sql.SQL(", ").join(items)
 
 
+def settled_row_version(dsn: str, schema: str, *, timeout: float = DEFAULT_SETTLE_TIMEOUT) -> int | None:
+    """The highest row version below which no row can still appear; None without a row-version sequence.
+
+    A row version is handed out (``nextval``) before its transaction commits, so a slow transaction
+    can commit a *lower* row version after a faster one committed a higher one; reading past it would
+    skip that row forever. So: read the sequence's position, then wait until every transaction that
+    was writing to this database at that moment has finished. Every row version up to that position
+    is then committed (or rolled back) and visible to a snapshot taken afterwards.
+    """
+    conn = psycopg2.connect(dsn)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute("select to_regclass(%s)", (f"{schema}.row_version_seq",))
+            if cur.fetchone()[0] is None:
+                return None
+            cur.execute(
+                sql.SQL("select last_value, is_called from {}.row_version_seq").format(sql.Identifier(schema))
+            )
+            last, called = cur.fetchone()
+            bound = int(last) if called else int(last) - 1
+            cur.execute("select pg_is_in_recovery()")
+            if cur.fetchone()[0]:
+                return bound  # a replica replays commits in order; there is no writer to wait for
+            cur.execute(
+                "select array_agg(backend_xid::text) from pg_stat_activity "
+                "where datname = current_database() and backend_xid is not null and pid <> pg_backend_pid()"
+            )
+            writers = cur.fetchone()[0] or []
+            deadline = time.monotonic() + timeout
+            while writers:
+                cur.execute(
+                    "select array_agg(backend_xid::text) from pg_stat_activity "
+                    "where backend_xid::text = any(%s)",
+                    (writers,),
+                )
+                writers = cur.fetchone()[0] or []
+                if not writers:
+                    break
+                if time.monotonic() > deadline:
+                    raise SqlSourceError(
+                        f"{len(writers)} transaction(s) writing to the source since before the extraction "
+                        f"are still open after {timeout:.0f} s; their rows could be missed. Run the "
+                        "extraction again when the source is quiet (e.g. after a seed or posting run)."
+                    )
+                time.sleep(0.2)
+            return bound
+    finally:
+        conn.close()
+
+
 class SqlSource:
     """Reads BC-shaped tables from PostgreSQL by row-version watermark."""
 
-    def __init__(self, url: str, *, batch_size: int = DEFAULT_BATCH_SIZE) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        settle_timeout: float = DEFAULT_SETTLE_TIMEOUT,
+    ) -> None:
         self.url = url
         self.dsn, self.schema = parse_sql_url(url)
         self.batch_size = batch_size
+        self.settle_timeout = settle_timeout
 
     # -- connection helpers ---------------------------------------------------------------------
 
@@ -152,7 +214,7 @@ class SqlSource:
             )
 
     def _deletes(
-        self, cur: psycopg2.extensions.cursor, company: str, table: bc_schema.Table, since: int
+        self, cur: psycopg2.extensions.cursor, company: str, table: bc_schema.Table, since: int, upto: int
     ) -> list[tuple[int, tuple[Any, ...] | None, BadRow | None]]:
         cur.execute("select to_regclass(%s)", (f"{self.schema}.deleted_record",))
         if cur.fetchone()[0] is None:
@@ -167,9 +229,9 @@ class SqlSource:
         cur.execute(
             sql.SQL(
                 "select row_version, key, {} from {} where company = %s and table_name = any(%s) "
-                "and row_version > %s order by row_version"
+                "and row_version > %s and row_version <= %s order by row_version"
             ).format(sql.Identifier(deleted_id), self._ident("deleted_record")),
-            (company, [table.name, table.bc_name], since),
+            (company, [table.name, table.bc_name], since, upto),
         )
         out: list[tuple[int, tuple[Any, ...] | None, BadRow | None]] = []
         for row_version, key, system_id in cur.fetchall():
@@ -192,21 +254,24 @@ class SqlSource:
         self, company: str, table: bc_schema.Table, watermark: dict[str, Any] | None
     ) -> Iterator[Batch]:
         since = int(watermark["row_version"]) if watermark else -1
+        settled = settled_row_version(self.dsn, self.schema, timeout=self.settle_timeout)
+        upto = settled if settled is not None else 2**63 - 1
         conn = self._connect()
         try:
             with conn.cursor() as cur:
                 columns = self._columns(cur, table)
                 if watermark:
                     self._check_not_reset(cur, since)
-                deletes = self._deletes(cur, company, table, since)
+                deletes = self._deletes(cur, company, table, since, upto)
             rv_at = columns.index("row_version")
             with conn.cursor(name="costclose_sql_source") as cur:
                 cur.itersize = self.batch_size
                 cur.execute(
                     sql.SQL(
-                        "select {} from {} where company = %s and row_version > %s order by row_version"
+                        "select {} from {} where company = %s and row_version > %s and row_version <= %s "
+                        "order by row_version"
                     ).format(_select_list(table, columns), self._ident(table.name)),
-                    (company, since),
+                    (company, since, upto),
                 )
                 while True:
                     rows = cur.fetchmany(self.batch_size)
