@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -15,18 +15,32 @@ from psycopg2.extensions import cursor
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
+def _escaped(value: str) -> str:
+    return value.translate(_ESCAPES)
+
+
+def _sequence(value: list[Any] | tuple[Any, ...]) -> str:
+    return "{" + ",".join(str(v) for v in value) + "}"
+
+
+# Exact type -> text; one dict lookup per value keeps COPY preparation cheap at millions of rows.
+_FORMATTERS: dict[type, Callable[[Any], str]] = {
+    str: _escaped,
+    Decimal: str,
+    int: str,
+    UUID: str,
+    bool: lambda v: "t" if v else "f",
+    date: date.isoformat,
+    datetime: datetime.isoformat,
+    type(None): lambda _: "\\N",
+    list: _sequence,
+    tuple: _sequence,
+}
+
+
 def _text(value: Any) -> str:
-    if value is None:
-        return "\\N"
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, (int, Decimal, UUID)):
-        return str(value)
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if isinstance(value, (list, tuple)):
-        return "{" + ",".join(str(v) for v in value) + "}"
-    return str(value).translate(_ESCAPES)
+    formatter = _FORMATTERS.get(type(value))
+    return formatter(value) if formatter is not None else _escaped(str(value))
 
 
 def copy_rows(
@@ -35,9 +49,10 @@ def copy_rows(
     """COPY ``rows`` into ``schema.table(columns)``; returns the number of rows written."""
     buf = io.StringIO()
     n = 0
+    write = buf.write
     for row in rows:
-        buf.write("\t".join(_text(v) for v in row))
-        buf.write("\n")
+        write("\t".join(map(_text, row)))
+        write("\n")
         n += 1
     if n == 0:
         return 0

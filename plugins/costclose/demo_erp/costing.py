@@ -15,6 +15,7 @@ entries) to the caller in batches (``drain``), so the database side is COPY only
 
 from __future__ import annotations
 
+import heapq
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -83,6 +84,7 @@ class Ile:
     # Inbound revaluations: (revaluation VE no, date, amount, quantity revalued).
     revaluations: list[tuple[int, date, Decimal, Decimal]] = field(default_factory=list)
     transfer_from: Ile | None = None
+    transfer_to: Ile | None = None
     production: ProductionOrder | None = None
     last_cost_date: date | None = None
 
@@ -168,7 +170,16 @@ class Ledger:
         self.iae_rows: list[tuple[Any, ...]] = []
         self.cle_rows: list[tuple[Any, ...]] = []
         self.ve_count = 0
-        self._dirty_items: set[str] = set()
+        # Work for the next Adjust Cost run: inbound entries whose cost changed, Average items with
+        # activity, finished outputs to value, inbound entries to check for rounding.
+        self._changed: dict[int, Ile] = {}
+        self._avg_touched: set[str] = set()
+        self._to_value: dict[int, Ile] = {}
+        self._round_check: dict[int, Ile] = {}
+        # Running value and quantity of Average items (transfers excluded): the cost at posting time.
+        self._avg_value: dict[str, Decimal] = {}
+        self._avg_qty: dict[str, Decimal] = {}
+        self._on_hand: dict[tuple[str, str], Decimal] = {}
 
     # ------------------------------------------------------------------ rows
     def drain(self) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
@@ -263,6 +274,13 @@ class Ledger:
                 ile.invoice_ve_no = no
             ile.act += act
             ile.exp += exp
+            if self.items[ile.item_no].costing_method == "Average":
+                self._avg_touched.add(ile.item_no)
+                if ile.entry_type != "Transfer":
+                    self._avg_value[ile.item_no] = self._avg_value.get(ile.item_no, ZERO) + act + exp
+            elif ile.positive and (act or exp):
+                self._changed[ile.entry_no] = ile
+                self._round_check[ile.entry_no] = ile
             if row["entry_type"] == "Revaluation":
                 ile.reval += act
             elif row["entry_type"] == "Rounding":
@@ -293,16 +311,24 @@ class Ledger:
     ) -> Ile:
         ile = Ile(next(self._ile_no), item_no, d, entry_type, loc, qty, doc, **kw)
         ile.remaining_quantity = qty if qty > 0 else ZERO
-        self.entries.append(ile)
-        self.by_item.setdefault(item_no, []).append(ile)
+        self._register(ile)
         if qty > 0:
-            self.open_inbound.setdefault((item_no, loc), []).append(ile)
             self._iae(ile.entry_no, ile.entry_no, 0, qty, d=d)
         return ile
 
+    def _register(self, ile: Ile) -> None:
+        self.entries.append(ile)
+        self.by_item.setdefault(ile.item_no, []).append(ile)
+        if ile.entry_type != "Transfer" and self.items[ile.item_no].costing_method == "Average":
+            self._avg_qty[ile.item_no] = self._avg_qty.get(ile.item_no, ZERO) + ile.quantity
+        if ile.quantity > 0:
+            key = (ile.item_no, ile.location_code)
+            self.open_inbound.setdefault(key, []).append(ile)
+            self._on_hand[key] = self._on_hand.get(key, ZERO) + ile.quantity
+
     # ------------------------------------------------------------------ application and unit costs
     def on_hand(self, item_no: str, loc: str) -> Decimal:
-        return sum((e.remaining_quantity for e in self.open_inbound.get((item_no, loc), [])), ZERO)
+        return self._on_hand.get((item_no, loc), ZERO)
 
     def _apply(self, out: Ile, qty: Decimal, fixed: Ile | None = None) -> None:
         """Apply the outbound ``out`` to open inbound entries (fixed, FIFO/Standard/Average or LIFO)."""
@@ -323,6 +349,8 @@ class Ledger:
             if take <= 0:
                 continue
             inb.remaining_quantity -= take
+            if not inb.remaining_quantity:
+                self._round_check[inb.entry_no] = inb
             need -= take
             out.applied.append((inb, take))
             inb.applied.append((out, take))
@@ -330,7 +358,14 @@ class Ledger:
         if need > 0:
             msg = f"item {out.item_no} at {out.location_code!r}: {need} more than on hand"
             raise ValueError(msg)
-        self.open_inbound[(out.item_no, out.location_code)] = [e for e in pool if e.remaining_quantity > 0]
+        key = (out.item_no, out.location_code)
+        self._on_hand[key] -= qty
+        if (
+            any(not e.remaining_quantity for e in order[:1])
+            or fixed is not None
+            or item.costing_method == "LIFO"
+        ):
+            self.open_inbound[key] = [e for e in pool if e.remaining_quantity > 0]
 
     def _unit_base(self, inb: Ile) -> Decimal:
         """Cost per unit of an inbound entry as forwarded to decreases (without revaluations)."""
@@ -385,8 +420,13 @@ class Ledger:
 
     def _current_cost(self, out: Ile) -> Decimal:
         """Cost of a decrease at posting time (Adjust Cost settles the final figure)."""
-        if self.items[out.item_no].costing_method == "Average":
-            return self._average_targets(out.item_no).get(out.entry_no, ZERO)
+        item = self.items[out.item_no]
+        if item.costing_method == "Average":
+            # Before this decrease (its quantity is already counted, its value not yet).
+            qty = self._avg_qty.get(item.no, ZERO) - (ZERO if out.entry_type == "Transfer" else out.quantity)
+            value = self._avg_value.get(item.no, ZERO)
+            unit = value / qty if qty > 0 else item.unit_cost
+            return r2(unit * out.quantity)
         return self._outbound_target(out)
 
     # ------------------------------------------------------------------ postings
@@ -431,7 +471,6 @@ class Ledger:
                 expected_cost=True,
                 source_code="PURCHASES",
             )
-        self._dirty_items.add(item_no)
         return ile
 
     def _standard_or(self, item: ItemInfo, unit_cost: Decimal) -> Decimal:
@@ -440,7 +479,6 @@ class Ledger:
     def invoice_purchase(self, ile: Ile, d: date, doc: str, unit_cost: Decimal) -> None:
         """Invoice a received purchase: reverse the expected cost, post actual cost (and variance)."""
         self._invoice_purchase(ile, d, doc, unit_cost, ile.quantity, receipt=False)
-        self._dirty_items.add(ile.item_no)
 
     def _invoice_purchase(
         self, ile: Ile, d: date, doc: str, unit_cost: Decimal, qty: Decimal, *, receipt: bool
@@ -506,7 +544,6 @@ class Ledger:
             source_code="PURCHASES",
         )
         ile.last_cost_date = d
-        self._dirty_items.add(ile.item_no)
 
     def _outbound(
         self,
@@ -591,6 +628,8 @@ class Ledger:
         )
         ile.invoiced_quantity = q
         ile.last_invoice_date = d
+        for inb, _ in ile.applied:
+            self._round_check[inb.entry_no] = inb
 
     def positive_adjustment(
         self, item_no: str, loc: str, qty: Decimal, unit_cost: Decimal, *, d: date, doc: str
@@ -607,7 +646,6 @@ class Ledger:
             cost_amount_actual=r2(self._standard_or(item, unit_cost) * qty),
             source_code="ITEMJNL",
         )
-        self._dirty_items.add(item_no)
         return ile
 
     def negative_adjustment(self, item_no: str, loc: str, qty: Decimal, d: date, doc: str) -> Ile:
@@ -667,9 +705,8 @@ class Ledger:
         inb.remaining_quantity = qty
         inb.invoiced_quantity = qty
         inb.transfer_from = out
-        self.entries.append(inb)
-        self.by_item[item_no].append(inb)
-        self.open_inbound.setdefault((item_no, to_loc), []).append(inb)
+        out.transfer_to = inb
+        self._register(inb)
         self._iae(inb.entry_no, inb.entry_no, out.entry_no, qty, d=d, transferred_from=out.entry_no)
         self._ve(
             inb,
@@ -836,13 +873,13 @@ class Ledger:
                 cost_amount_expected=r2(unit * q),
                 source_code="OUTPUTJNL",
             )
-        self._dirty_items.add(order.item.no)
         return ile
 
     def finish(self, order: ProductionOrder, d: date) -> None:
         """Change the production order's status to Finished; Adjust Cost then values the output."""
         order.finished_date = d
-        self._dirty_items.add(order.item.no)
+        if order.output is not None:
+            self._to_value[order.output.entry_no] = order.output
 
     def _order_actual(self, order: ProductionOrder) -> Decimal:
         material = -sum((c.act for c in order.consumption), ZERO)
@@ -886,7 +923,6 @@ class Ledger:
             total += amount
         if item.costing_method == "Standard":
             self.standard_cost[item_no] = (self.standard_cost[item_no] * factor).quantize(Decimal("0.00001"))
-        self._dirty_items.add(item_no)
         return total
 
     # ------------------------------------------------------------------ adjust cost
@@ -895,36 +931,90 @@ class Ledger:
         return max(d, first)
 
     def adjust_cost(self) -> int:
-        """Adjust Cost - Item Entries: forward costs along applications; returns the entries it made."""
+        """Adjust Cost - Item Entries: forward costs along applications; returns the entries it made.
+
+        Only what changed since the last run is visited: decreases applied to inbound entries whose
+        cost changed, finished outputs, and Average items with activity (recomputed per item). The
+        work list is processed in entry-number order, so a consumption is settled before its output,
+        a transfer shipment before its receipt and an inbound entry before the decreases applied to it.
+        """
         before = self.ve_count
-        avg_targets = {
-            i: self._average_targets(i)
-            for i in self._dirty_items
-            if self.items[i].costing_method == "Average"
-        }
-        for ile in self.entries:
-            item = self.items[ile.item_no]
-            if ile.entry_type in ("Output", "Assembly Output"):
-                self._adjust_output(ile)
+        heap: list[tuple[int, Ile]] = []
+        queued: set[int] = set()
+
+        def push(e: Ile | None) -> None:
+            if e is not None and e.entry_no not in queued:
+                queued.add(e.entry_no)
+                heapq.heappush(heap, (e.entry_no, e))
+
+        changed, self._changed = self._changed, {}
+        for inb in changed.values():
+            for out, _ in inb.applied:
+                push(out)
+        for out in self._to_value.values():
+            push(out)
+        self._to_value = {}
+        while heap or self._avg_touched:
+            if not heap:
+                # Average items last (they are purchased, not produced): their decreases may feed outputs.
+                for item_no in sorted(self._avg_touched):
+                    for e in self._adjust_average(item_no):
+                        push(e)
+                self._avg_touched = set()
                 continue
-            if ile.positive and ile.transfer_from is not None:
-                target = -ile.transfer_from.act
-            elif ile.positive or not ile.invoiced_quantity:
-                continue
-            elif item.costing_method == "Average":
-                if ile.item_no not in avg_targets:
-                    avg_targets[ile.item_no] = self._average_targets(ile.item_no)
-                target = avg_targets[ile.item_no].get(ile.entry_no, ile.act)
-            else:
-                target = self._outbound_target(ile)
-            diff = target - ile.act
-            if diff:
-                self._adjustment(ile, diff, self._adjust_date(ile.last_invoice_date or ile.posting_date))
-                if ile.production is not None:
-                    self._dirty_items.add(ile.production.item.no)
+            _, ile = heapq.heappop(heap)
+            for dependent in self._adjust_entry(ile):
+                push(dependent)
         self._rounding()
-        self._dirty_items.clear()
+        self._changed = {}
         return self.ve_count - before
+
+    def _adjust_entry(self, ile: Ile) -> list[Ile]:
+        """Settle one entry's cost; return the entries whose cost depends on it, if it changed."""
+        if self.items[ile.item_no].costing_method == "Average" and ile.entry_type not in (
+            "Output",
+            "Assembly Output",
+        ):
+            return []
+        if ile.entry_type in ("Output", "Assembly Output"):
+            changed = self._adjust_output(ile)
+        elif ile.positive and ile.transfer_from is not None:
+            changed = self._settle(ile, -ile.transfer_from.act)
+        elif ile.positive or not ile.invoiced_quantity:
+            return []
+        else:
+            changed = self._settle(ile, self._outbound_target(ile))
+        return self._dependents(ile) if changed else []
+
+    def _dependents(self, ile: Ile) -> list[Ile]:
+        if ile.positive:
+            return [out for out, _ in ile.applied]
+        if ile.transfer_to is not None:
+            return [ile.transfer_to]
+        if ile.production is not None and ile.production.output is not None:
+            return [ile.production.output]
+        return []
+
+    def _settle(self, ile: Ile, target: Decimal) -> bool:
+        diff = target - ile.act
+        if not diff:
+            return False
+        self._adjustment(ile, diff, self._adjust_date(ile.last_invoice_date or ile.posting_date))
+        return True
+
+    def _adjust_average(self, item_no: str) -> list[Ile]:
+        """Settle every decrease (and transfer receipt) of an Average item at its periodic average."""
+        targets = self._average_targets(item_no)
+        dependents: list[Ile] = []
+        for ile in self.by_item.get(item_no, []):
+            if ile.positive and ile.transfer_from is None:
+                continue
+            if not ile.positive and not ile.invoiced_quantity:
+                continue
+            if ile.entry_no in targets and self._settle(ile, targets[ile.entry_no]):
+                dependents.extend(self._dependents(ile) if not ile.positive else [])
+        self._avg_touched.discard(item_no)
+        return dependents
 
     def _adjustment(self, ile: Ile, amount: Decimal, d: date, **kw: Any) -> None:
         self._ve(
@@ -939,17 +1029,18 @@ class Ledger:
             **kw,
         )
 
-    def _adjust_output(self, ile: Ile) -> None:
+    def _adjust_output(self, ile: Ile) -> bool:
         order = ile.production
         if order is None or order.finished_date is None:
-            return
+            return False
+        before = ile.act
         actual = self._order_actual(order)
         d = self._adjust_date(ile.posting_date)
         if order.order_type == "Assembly":
             if actual != order.posted_direct:
                 self._adjustment(ile, actual - order.posted_direct, d)
                 order.posted_direct = actual
-            return
+            return ile.act != before
         q = ile.quantity
         if not ile.invoiced_quantity:
             # First valuation of a finished order: reverse the expected cost, post the actual cost.
@@ -972,6 +1063,7 @@ class Ledger:
             order.posted_direct = actual
         if order.item.costing_method == "Standard":
             self._variances(order, ile, d)
+        return ile.act != before
 
     def _variances(self, order: ProductionOrder, ile: Ile, d: date) -> None:
         item, q = order.item, order.quantity
@@ -1004,7 +1096,8 @@ class Ledger:
 
     def _rounding(self) -> None:
         """Rounding entries for fully applied, fully invoiced non-average inbound entries."""
-        for ile in self.entries:
+        candidates, self._round_check = self._round_check, {}
+        for ile in sorted(candidates.values(), key=lambda e: e.entry_no):
             if not ile.positive or ile.remaining_quantity or self._is_avg(ile) or not ile.applied:
                 continue
             if not ile.completely_invoiced or any(not o.completely_invoiced for o, _ in ile.applied):

@@ -34,11 +34,17 @@ def lock_company(cur: cursor, company: str) -> None:
 _RESOLVE_SQL = """
 create temp table _ve_part on commit drop as
 with setup as (
-  select expected_cost_posting_to_g_l as exp_on
+  select coalesce(bool_or(expected_cost_posting_to_g_l), false) as exp_on
   from bc.inventory_setup where company = %(company)s
 ),
 candidates as (
-  select ve.*
+  select ve.company, ve.entry_no, ve.item_no, ve.posting_date, ve.item_ledger_entry_type, ve.entry_type,
+         ve.variance_type, ve.order_type, ve.order_no, ve.location_code, ve.inventory_posting_group,
+         ve.gen_bus_posting_group, ve.gen_prod_posting_group, ve.source_type, ve.source_no, ve.document_no,
+         ve.global_dimension_1_code, ve.global_dimension_2_code, ve.dimension_set_id, ve.job_no,
+         ve.reason_code, ve.document_date, ve.external_document_no, ve.valued_quantity,
+         ve.cost_amount_actual - ve.cost_posted_to_g_l as actual_to_post,
+         ve.cost_amount_expected - ve.expected_cost_posted_to_g_l as expected_to_post
   from bc.value_entry ve
   where ve.company = %(company)s
     and ve.entry_no between %(from_no)s and %(to_no)s
@@ -51,18 +57,31 @@ candidates as (
          or ve.cost_amount_expected <> ve.expected_cost_posted_to_g_l)
 ),
 parts as (
-  select c.*, 'expected'::text as cost_part, 1 as part_order,
-         c.cost_amount_expected - c.expected_cost_posted_to_g_l as amount
+  select c.*, 'expected'::text as cost_part, 1 as part_order, c.expected_to_post as amount
   from candidates c, setup s
-  where s.exp_on and c.cost_amount_expected <> c.expected_cost_posted_to_g_l
+  where s.exp_on and c.expected_to_post <> 0
   union all
-  select c.*, 'actual', 2, c.cost_amount_actual - c.cost_posted_to_g_l
+  select c.*, 'actual', 2, c.actual_to_post
   from candidates c
-  where c.cost_amount_actual <> c.cost_posted_to_g_l
+  where c.actual_to_post <> 0
+),
+-- Every account field of both setups as (key, field, account) rows: one join resolves any rule's side.
+ips_acc as (
+  select ips.location_code, ips.invt_posting_group_code, kv.key as field, kv.value as account_no
+  from bc.inventory_posting_setup ips, jsonb_each_text(to_jsonb(ips)) kv
+  where ips.company = %(company)s
+),
+gps_acc as (
+  select gps.gen_bus_posting_group, gps.gen_prod_posting_group, kv.key as field, kv.value as account_no
+  from bc.general_posting_setup gps, jsonb_each_text(to_jsonb(gps)) kv
+  where gps.company = %(company)s and not gps.blocked
 ),
 ruled as (
-  select p.*, r.rule_id,
-         r.account_setup_table, r.account_setup_field, r.bal_setup_table, r.bal_setup_field
+  select p.*, r.rule_id, r.account_setup_table, r.account_setup_field, r.bal_setup_table, r.bal_setup_field,
+         -- §B.3: the WIP account uses the produced item's group when Source No. is another item.
+         case when p.source_type = 'Item' and p.source_no <> p.item_no
+              then coalesce(src.inventory_posting_group, p.inventory_posting_group)
+              else p.inventory_posting_group end as wip_group
   from parts p
   left join bc.posting_rule r
     on r.ve_item_ledger_entry_type = p.item_ledger_entry_type
@@ -73,53 +92,43 @@ ruled as (
    and (r.ve_order_type = ''
         or (r.ve_order_type = 'Assembly' and p.order_type = 'Assembly')
         or (r.ve_order_type = '<>Assembly' and p.order_type <> 'Assembly'))
-),
-grouped as (
-  select rl.*,
-         coalesce(case when rl.source_type = 'Item' and rl.source_no <> rl.item_no
-                       then (select i.inventory_posting_group from bc.item i
-                             where i.company = rl.company and i.no = rl.source_no) end,
-                  rl.inventory_posting_group) as wip_group
-  from ruled rl
+  left join bc.item src on src.company = p.company and src.no = p.source_no
 ),
 resolved as (
-  select g.*,
-    case g.account_setup_table
-      when 'Inventory Posting Setup' then (
-        select to_jsonb(ips) ->> g.account_setup_field from bc.inventory_posting_setup ips
-        where ips.company = g.company and ips.location_code = g.location_code
-          and ips.invt_posting_group_code = case when g.account_setup_field = 'wip_account'
-                                                 then g.wip_group else g.inventory_posting_group end)
-      when 'General Posting Setup' then (
-        select to_jsonb(gps) ->> g.account_setup_field from bc.general_posting_setup gps
-        where gps.company = g.company and gps.gen_bus_posting_group = g.gen_bus_posting_group
-          and gps.gen_prod_posting_group = g.gen_prod_posting_group and not gps.blocked)
-    end as account_no,
-    case g.bal_setup_table
-      when 'Inventory Posting Setup' then (
-        select to_jsonb(ips) ->> g.bal_setup_field from bc.inventory_posting_setup ips
-        where ips.company = g.company and ips.location_code = g.location_code
-          and ips.invt_posting_group_code = case when g.bal_setup_field = 'wip_account'
-                                                 then g.wip_group else g.inventory_posting_group end)
-      when 'General Posting Setup' then (
-        select to_jsonb(gps) ->> g.bal_setup_field from bc.general_posting_setup gps
-        where gps.company = g.company and gps.gen_bus_posting_group = g.gen_bus_posting_group
-          and gps.gen_prod_posting_group = g.gen_prod_posting_group and not gps.blocked)
-    end as bal_account_no
-  from grouped g
+  select rl.*,
+         coalesce(a_ips.account_no, a_gps.account_no) as account_no,
+         coalesce(b_ips.account_no, b_gps.account_no) as bal_account_no
+  from ruled rl
+  left join ips_acc a_ips
+    on rl.account_setup_table = 'Inventory Posting Setup' and a_ips.field = rl.account_setup_field
+   and a_ips.location_code = rl.location_code
+   and a_ips.invt_posting_group_code = case when rl.account_setup_field = 'wip_account' then rl.wip_group
+                                            else rl.inventory_posting_group end
+  left join gps_acc a_gps
+    on rl.account_setup_table = 'General Posting Setup' and a_gps.field = rl.account_setup_field
+   and a_gps.gen_bus_posting_group = rl.gen_bus_posting_group
+   and a_gps.gen_prod_posting_group = rl.gen_prod_posting_group
+  left join ips_acc b_ips
+    on rl.bal_setup_table = 'Inventory Posting Setup' and b_ips.field = rl.bal_setup_field
+   and b_ips.location_code = rl.location_code
+   and b_ips.invt_posting_group_code = case when rl.bal_setup_field = 'wip_account' then rl.wip_group
+                                            else rl.inventory_posting_group end
+  left join gps_acc b_gps
+    on rl.bal_setup_table = 'General Posting Setup' and b_gps.field = rl.bal_setup_field
+   and b_gps.gen_bus_posting_group = rl.gen_bus_posting_group
+   and b_gps.gen_prod_posting_group = rl.gen_prod_posting_group
 )
 select r.*,
   (r.rule_id is not null
    and coalesce(r.account_no, '') <> '' and coalesce(r.bal_account_no, '') <> ''
-   and exists (select 1 from bc.g_l_account a where a.company = r.company and a.no = r.account_no
-               and not a.blocked and a.account_type = 'Posting')
-   and exists (select 1 from bc.g_l_account a where a.company = r.company and a.no = r.bal_account_no
-               and not a.blocked and a.account_type = 'Posting')
-   and not exists (select 1 from bc.accounting_period ap
-                   where ap.company = r.company and ap.closed
-                     and ap.starting_date = date_trunc('month', r.posting_date)::date)
-  ) as part_ok
+   and a.no is not null and b.no is not null and ap.starting_date is null) as part_ok
 from resolved r
+left join bc.g_l_account a
+  on a.company = r.company and a.no = r.account_no and not a.blocked and a.account_type = 'Posting'
+left join bc.g_l_account b
+  on b.company = r.company and b.no = r.bal_account_no and not b.blocked and b.account_type = 'Posting'
+left join bc.accounting_period ap
+  on ap.company = r.company and ap.closed and ap.starting_date = date_trunc('month', r.posting_date)::date
 """
 
 
