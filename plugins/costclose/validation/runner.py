@@ -113,9 +113,21 @@ def run(
         except AlertDeliveryError as exc:
             with db.connect(url) as conn:
                 store.set_alert_status(conn, result.run_id, "failed", str(exc))
+            _refresh_index(url, root)
             exc.result = result  # type: ignore[attr-defined]
             raise
         status, detail = "sent", f"to {len(to)} recipient(s)"
     with db.connect(url) as conn:
         store.set_alert_status(conn, result.run_id, status, detail)
+    _refresh_index(url, root)
     return result
+
+
+def _refresh_index(url: str, root: Path) -> None:
+    """Rewrite Data Docs' index.html from every stored run (with its final alert status)."""
+    try:
+        with db.connect(url) as conn:
+            runs = store.history(conn)
+        data_docs.write_index(root, runs)
+    except OSError as exc:
+        log.error("Data Docs index not written to %s: %s", root, exc)  # the runs stay in the warehouse
