@@ -138,6 +138,9 @@ def _defaults(table: bc_schema.Table) -> dict[str, Any]:
 
 
 VE_DEFAULTS = _defaults(bc_schema.VALUE_ENTRY)
+VE_DEFAULTS.update(inventoriable=True, user_id="DEMO", entry_type="Direct Cost")
+_V = {c: i for i, c in enumerate(VE_COLUMNS)}
+VE_TEMPLATE: list[Any] = [None, *(VE_DEFAULTS[c] for c in VE_COLUMNS[1:])]
 CLE_DEFAULTS = _defaults(bc_schema.CAPACITY_LEDGER_ENTRY)
 
 
@@ -230,62 +233,63 @@ class Ledger:
 
     def _ve(self, ile: Ile | None, d: date, **fields: Any) -> int:
         no = next(self._ve_no)
-        row = dict(VE_DEFAULTS)
-        row.update(
-            entry_no=no,
-            posting_date=d,
-            valuation_date=d,
-            document_date=d,
-            inventoriable=True,
-            user_id="DEMO",
-            entry_type="Direct Cost",
-        )
+        row = VE_TEMPLATE.copy()
+        row[_V["company"]] = self.company
+        row[_V["entry_no"]] = no
+        row[_V["posting_date"]] = row[_V["valuation_date"]] = row[_V["document_date"]] = d
         if ile is not None:
             item = self.items[ile.item_no]
-            row.update(
-                item_no=ile.item_no,
-                item_ledger_entry_type=ile.entry_type,
-                source_no=ile.source_no,
-                source_type=ile.source_type,
-                document_no=ile.document_no,
-                location_code=ile.location_code,
-                inventory_posting_group=item.inventory_posting_group,
-                item_ledger_entry_no=ile.entry_no,
-                gen_bus_posting_group=ile.gen_bus_posting_group,
-                gen_prod_posting_group=item.gen_prod_posting_group,
-                document_type=ile.document_type,
-                order_type=ile.order_type,
-                order_no=ile.order_no,
-                order_line_no=1 if ile.order_no else 0,
-                valuation_date=ile.posting_date if ile.positive else d,
-            )
-        row.update(fields)
-        act, exp = row["cost_amount_actual"], row["cost_amount_expected"]
-        row["cost_amount_actual_acy"] = act
-        row["cost_amount_expected_acy"] = exp
-        vq = row["valued_quantity"]
-        row["cost_per_unit"] = r2((act + exp) / vq) if vq else ZERO
-        self.ve_rows.append((self.company, *(row[c] for c in VE_COLUMNS[1:])))
+            for column, value in (
+                ("item_no", ile.item_no),
+                ("item_ledger_entry_type", ile.entry_type),
+                ("source_no", ile.source_no),
+                ("source_type", ile.source_type),
+                ("document_no", ile.document_no),
+                ("location_code", ile.location_code),
+                ("inventory_posting_group", item.inventory_posting_group),
+                ("item_ledger_entry_no", ile.entry_no),
+                ("gen_bus_posting_group", ile.gen_bus_posting_group),
+                ("gen_prod_posting_group", item.gen_prod_posting_group),
+                ("document_type", ile.document_type),
+                ("order_type", ile.order_type),
+                ("order_no", ile.order_no),
+                ("order_line_no", 1 if ile.order_no else 0),
+                ("valuation_date", ile.posting_date if ile.positive else d),
+            ):
+                row[_V[column]] = value
+        for column, value in fields.items():
+            row[_V[column]] = value
+        act, exp = row[_V["cost_amount_actual"]], row[_V["cost_amount_expected"]]
+        row[_V["cost_amount_actual_acy"]] = act
+        row[_V["cost_amount_expected_acy"]] = exp
+        vq = row[_V["valued_quantity"]]
+        row[_V["cost_per_unit"]] = r2((act + exp) / vq) if vq else ZERO
+        self.ve_rows.append(tuple(row))
         self.ve_count += 1
         if ile is not None:
-            if not ile.first_ve_no:
-                ile.first_ve_no = no
-            if row["invoiced_quantity"] and not row["adjustment"]:
-                ile.invoice_ve_no = no
-            ile.act += act
-            ile.exp += exp
-            if self.items[ile.item_no].costing_method == "Average":
-                self._avg_touched.add(ile.item_no)
-                if ile.entry_type != "Transfer":
-                    self._avg_value[ile.item_no] = self._avg_value.get(ile.item_no, ZERO) + act + exp
-            elif ile.positive and (act or exp):
-                self._changed[ile.entry_no] = ile
-                self._round_check[ile.entry_no] = ile
-            if row["entry_type"] == "Revaluation":
-                ile.reval += act
-            elif row["entry_type"] == "Rounding":
-                ile.rounding += act
+            self._book(ile, no, row, act, exp)
         return no
+
+    def _book(self, ile: Ile, no: int, row: list[Any], act: Decimal, exp: Decimal) -> None:
+        """Keep the item ledger entry's costing state in step with its new value entry."""
+        if not ile.first_ve_no:
+            ile.first_ve_no = no
+        if row[_V["invoiced_quantity"]] and not row[_V["adjustment"]]:
+            ile.invoice_ve_no = no
+        ile.act += act
+        ile.exp += exp
+        if self.items[ile.item_no].costing_method == "Average":
+            self._avg_touched.add(ile.item_no)
+            if ile.entry_type != "Transfer":
+                self._avg_value[ile.item_no] = self._avg_value.get(ile.item_no, ZERO) + act + exp
+        elif ile.positive and (act or exp):
+            self._changed[ile.entry_no] = ile
+            self._round_check[ile.entry_no] = ile
+        entry_type = row[_V["entry_type"]]
+        if entry_type == "Revaluation":
+            ile.reval += act
+        elif entry_type == "Rounding":
+            ile.rounding += act
 
     def _iae(
         self, ile_no: int, inbound: int, outbound: int, qty: Decimal, *, d: date, transferred_from: int = 0

@@ -205,7 +205,14 @@ def _defaults_and_triggers(cur: cursor, table: str, key: tuple[str, ...]) -> Non
             "create trigger touch_row before update on {} for each row execute function bc.touch_row()"
         ).format(ident)
     )
-    if table in {"deleted_record", "posting_rule"}:
+    # Bookkeeping tables of the demo ERP itself: their deletes are not BC data to export.
+    if table in {
+        "deleted_record",
+        "posting_rule",
+        "post_value_entry_to_g_l",
+        "posted_journal",
+        "seed_manifest",
+    }:
         return
     cur.execute(
         sql.SQL("drop trigger if exists record_delete on {}; ").format(ident)
