@@ -1,0 +1,135 @@
+"""Period-incremental builds: a backfill rewrites only its period; nightly runs catch back-dated
+entries; a full rebuild gives the same marts. Also: what the posting task posted leaves the journal."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from dbt_warehouse import OPEN, POSTED, Warehouse, create_raw_schema, cronus_rows, insert_rows, load, ve
+
+from costclose.db import connect
+from costclose.transform import dbt
+
+AGGREGATE = "intermediate.int_value_entries_aggregated_by_period"
+MARTS = (
+    "marts.fct_inventory_gl_reconciliation",
+    "marts.fct_gl_account_reconciliation",
+    "marts.fct_inventory_valuation",
+    "marts.fct_inventory_valuation_items",
+    "marts.fct_inventory_valuation_wip",
+    "outbound.fct_adjusting_journal_per_entry",
+    "outbound.fct_adjusting_journal_per_posting_group",
+    "outbound.fct_adjusting_journal_skipped_entries",
+    AGGREGATE,
+    "intermediate.int_g_l_entries_aggregated_by_period",
+)
+
+
+def snapshot(wh: Warehouse) -> dict[str, list[tuple[Any, ...]]]:
+    out = {}
+    for table in MARTS:
+        rows = wh.query(f"select * from {table}")
+        out[table] = sorted(rows, key=repr)
+    return out
+
+
+def slice_ctids(wh: Warehouse, company: str, period: str) -> list[tuple[Any, ...]]:
+    return wh.query(
+        f"select ctid::text, max_loaded_at from {AGGREGATE}"
+        " where company = %s and period_start = %s order by 1",
+        (company, period),
+    )
+
+
+def test_backfill_nightly_and_full_rebuild_agree(
+    make_database: Callable[[str], str], shared_dir: Path, tmp_path: Path
+) -> None:
+    url = make_database("wh_incr")
+    create_raw_schema(url)
+    load(url, cronus_rows(shared_dir))
+    target = tmp_path / "target"
+    first = dbt.build(url, target_path=target)
+    wh = Warehouse(url=url, target_path=target, build=first)
+    jan_before, mar_before = slice_ctids(wh, OPEN, "2024-01-01"), slice_ctids(wh, POSTED, "2024-03-01")
+    assert jan_before and mar_before
+
+    # the posting task posted the February sale (entry 4) through its own ledger and G/L
+    with connect(url) as conn, conn.cursor() as cur:
+        cur.execute(
+            "insert into posting.posted_value_entry (company, value_entry_no, cost_part, amount_posted,"
+            " idempotency_key) values (%s, 4, 'actual', -506.6, 'k-4')",
+            (OPEN,),
+        )
+        # a correction arrives for February: a revaluation of the sold item, already posted
+        insert_rows(
+            cur,
+            "value_entry",
+            [
+                ve(
+                    OPEN,
+                    7,
+                    "2024-02-25",
+                    "Sale",
+                    "Revaluation",
+                    cost_amount_actual=-10,
+                    cost_posted_to_g_l=-10,
+                    item_no="1896-S",
+                    item_ledger_entry_no=3,
+                    inventory_posting_group="RESALE",
+                    gen_bus_posting_group="DOMESTIC",
+                    gen_prod_posting_group="RETAIL",
+                )
+            ],
+        )
+    dbt.build(url, period="2024-02", target_path=target)
+    # a backfill of February leaves January and March untouched, row for row
+    assert slice_ctids(wh, OPEN, "2024-01-01") == jan_before
+    assert slice_ctids(wh, POSTED, "2024-03-01") == mar_before
+    feb = wh.query(
+        f"select sum(cost_amount_actual) from {AGGREGATE} where company = %s and period_start = '2024-02-01'",
+        (OPEN,),
+    )
+    assert feb == [(Decimal("-1529.8"),)]
+    journal = wh.query(
+        "select count(*) from outbound.fct_adjusting_journal_per_entry where company = %s", (OPEN,)
+    )
+    assert journal == [(0,)]
+
+    # nightly run without a period: an entry back-dated into February (March is the latest period)
+    # loaded now is picked up
+    with connect(url) as conn, conn.cursor() as cur:
+        insert_rows(
+            cur,
+            "value_entry",
+            [
+                ve(
+                    POSTED,
+                    9,
+                    "2024-02-28",
+                    "Positive Adjmt.",
+                    "Direct Cost",
+                    cost_amount_actual=100,
+                    item_no="1896-S",
+                    inventory_posting_group="RESALE",
+                    gen_prod_posting_group="RETAIL",
+                )
+            ],
+        )
+    assert datetime.now(UTC) > jan_before[0][1]
+    dbt.build(url, target_path=target)
+    unposted = wh.query(
+        "select gl_account_no, amount from outbound.fct_adjusting_journal_per_entry"
+        " where company = %s order by line_no",
+        (POSTED,),
+    )
+    assert unposted == [("2110", Decimal(100)), ("7170", Decimal(-100))]
+    assert slice_ctids(wh, OPEN, "2024-01-01") == jan_before  # untouched periods are not rewritten
+    assert slice_ctids(wh, POSTED, "2024-03-01") == mar_before
+
+    incremental = snapshot(wh)
+    dbt.build(url, full_refresh=True, target_path=target)
+    assert snapshot(wh) == incremental
