@@ -103,10 +103,8 @@ def test_a_truncated_json_page_ends_in_an_error_naming_the_page(bc_env: BcEnviro
     with bc_env.source() as source, pytest.raises(BcApiError) as err:
         _load(source, bc_schema.VALUE_ENTRY)
     message = str(err.value)
-    assert (
-        "/ODataV4/Company('CRONUS%20International%20Ltd.')/ValueEntries?$filter=Entry_No%20ge%201&$skiptoken=5"
-        in message
-    )
+    page = "/ValueEntries?$filter=Entry_No%20ge%201%20and%20Entry_No%20le%2023&$skiptoken=5"
+    assert f"/ODataV4/Company('CRONUS%20International%20Ltd.'){page}" in message
     assert "not complete JSON" in message
     assert "failed after 6 attempts" in message
 
@@ -133,12 +131,12 @@ def test_a_refused_token_ends_in_an_auth_error_naming_the_url(bc_env: BcEnvironm
 
 
 def test_an_untypeable_record_becomes_a_bad_row_not_a_gap(bc_env: BcEnvironment) -> None:
-    bc_env.server.faults.arm("corrupt", times=1, path_contains="ValueEntries")
+    bc_env.server.faults.arm("corrupt", times=1, path_contains="Entry_No%20le")
     with bc_env.source() as source:
         batches = _load(source, bc_schema.VALUE_ENTRY)
     bad = [b for batch in batches for b in batch.bad_rows]
     assert len(bad) == 1
-    assert bad[0].source_ref.endswith("/ValueEntries?$filter=Entry_No%20ge%201")
+    assert bad[0].source_ref.endswith("/ValueEntries?$filter=Entry_No%20ge%201%20and%20Entry_No%20le%2023")
     assert "Entry_No: '1.234,50' is not an integer" in bad[0].reason
     assert '"Entry_No": "1.234,50"' in bad[0].raw
     assert len(_rows(batches)) == N_VALUE_ENTRIES - 1
@@ -153,12 +151,15 @@ def test_rereads_run_at_most_five_at_a_time(bc_env: BcEnvironment) -> None:
     faults = bc_env.server.faults
     faults.reset_stats()
     faults.arm("slow", times=-1, path_contains="Entry_No", delay=0.15)
-    with bc_env.source(lookback=0, reread_chunk=1) as source:
+    with bc_env.source(lookback=0, reread_chunk=1, range_width=4) as source:
         batches = _load(source, bc_schema.VALUE_ENTRY, first)
-    rereads = [r for r in faults.requests if "Entry_No%20eq" in r.query or "Entry_No eq" in r.query]
+    rereads = [r for r in faults.requests if "Entry_No%20eq" in r.query]
+    ranges = [r for r in faults.requests if "Entry_No%20le" in r.query]
     assert len(rereads) == 7  # one request per unposted entry (3, 6, ..., 21)
+    assert len(ranges) == 10  # entries 24..60, four per request
     assert faults.max_in_flight == 5
-    assert sorted(_rows(batches)) == [*range(3, 22, 3), *range(24, 61)]
+    numbers = [n for b in batches for n in _rows([b])]
+    assert numbers == [*range(3, 22, 3), *range(24, 61)]  # and in order: the watermark only moves forward
 
 
 def test_updated_cost_posted_to_g_l_is_picked_up_by_the_next_incremental_run(bc_env: BcEnvironment) -> None:
@@ -210,3 +211,19 @@ def test_an_expired_token_is_fetched_again_once(bc_env: BcEnvironment) -> None:
         rows = _rows(_load(source, bc_schema.VALUE_ENTRY))
     assert len(rows) == N_VALUE_ENTRIES
     assert len([r for r in bc_env.server.faults.requests if r.path.endswith("/oauth2/v2.0/token")]) == 2
+
+
+def test_a_load_interrupted_between_pages_resumes_without_gaps_or_repeats(bc_env: BcEnvironment) -> None:
+    with connect(bc_env.erp_url) as conn, conn.cursor() as cur:
+        cur.execute("insert into bc.item_ledger_entry (company, entry_no, item_no, quantity) "
+                    "select %s, n, '1896-S', n from generate_series(6, 13) n", (COMPANY,))  # fmt: skip
+    with bc_env.source() as source:
+        first = next(source.fetch(COMPANY, bc_schema.ITEM_LEDGER_ENTRY, None))  # then the process dies
+        assert first.watermark["next"].startswith("/ODataV4/")  # relative: survives a new host or port
+        rest = _load(source, bc_schema.ITEM_LEDGER_ENTRY, first.watermark)
+        again = _load(source, bc_schema.ITEM_LEDGER_ENTRY, rest[-1].watermark)
+    assert [r[1] for r in first.rows] == [1, 2, 3, 4, 5]
+    assert [r[1] for b in rest for r in b.rows] == list(range(6, 14))
+    assert rest[-1].watermark["next"] is None
+    # the next run re-reads only what changed within the overlap window (here: everything is recent)
+    assert sorted(r[1] for b in again for r in b.rows) == list(range(1, 14))

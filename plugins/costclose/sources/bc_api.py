@@ -32,12 +32,13 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
 from costclose import bc_schema
@@ -57,6 +58,7 @@ from costclose.sources.base import BadRow, Batch
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 PREFIX = "bc_api:"
 OPTIONS = ("tenant", "token_url", "client_id_env", "client_secret_env", "conn_id", "lookback", "page_size")
 DEFAULT_LOOKBACK = 1000
@@ -208,6 +210,7 @@ class BcApiSource:
         max_concurrency: int = 5,
         modified_overlap: timedelta = MODIFIED_OVERLAP,
         reread_chunk: int = CHUNK_CONDITIONS,
+        range_width: int = 20_000,
     ) -> None:
         if not url.startswith(PREFIX):
             raise ConfigError(f"Not a bc_api: source URL: {url!r} (expected bc_api:https://...).")
@@ -243,6 +246,7 @@ class BcApiSource:
         self.max_concurrency = max_concurrency
         self.modified_overlap = modified_overlap
         self.reread_chunk = reread_chunk
+        self.range_width = range_width  # entry numbers per request when reading new value entries
         self._client: BcApiClient | None = None
         self._company_ids: dict[str, str] = {}
 
@@ -389,7 +393,9 @@ class BcApiSource:
         since = watermark.get("since")
         pending_max = watermark.get("pending_max") or since
         start = watermark.get("next")
-        if not start:
+        if start:  # resume an interrupted read at the page it stopped before
+            start = self.base_url + start if start.startswith("/") else start
+        else:
             start = url
             if since:
                 cutoff = datetime.fromisoformat(since) - self.modified_overlap
@@ -403,7 +409,9 @@ class BcApiSource:
                 top = max(seen).astimezone(UTC).isoformat(timespec="microseconds")
                 pending_max = max(pending_max, top) if pending_max else top
             if page.next_link:
-                mark.update(since=since, pending_max=pending_max, next=page.next_link)
+                link = page.next_link
+                rel = link[len(self.base_url) :] if link.startswith(self.base_url + "/") else link
+                mark.update(since=since, pending_max=pending_max, next=rel)
             else:
                 mark.update(since=pending_max, pending_max=None, next=None)
             batch.watermark = mark
@@ -468,8 +476,11 @@ class BcApiSource:
             ]
             return list(self.client.pages(f"{url}?$filter={quote(' or '.join(conds))}"))
 
+        def read(flt: str) -> list[Page]:
+            return list(self.client.pages(f"{url}?$filter={quote(flt)}"))
+
         with ThreadPoolExecutor(self.max_concurrency) as pool:
-            for chunk, pages in zip(chunks, pool.map(reread, chunks), strict=True):
+            for chunk, pages in _in_order(pool, reread, chunks, self.max_concurrency):
                 asked = _from_runs(chunk)
                 for page in pages:
                     batch, rows = self._batch(company, fmap, page, {})
@@ -483,16 +494,51 @@ class BcApiSource:
                 pending -= asked  # asked for but no longer in BC: nothing left to wait for
                 if asked:
                     log.warning("value entries %s are no longer served by %s", sorted(asked)[:20], url)
-        # 2. New entries, plus the look-back window behind the last entry number.
-        flt = quote(f"Entry_No ge {start}")
-        for page in self.client.pages(f"{url}?$filter={flt}"):
-            batch, rows = self._batch(company, fmap, page, {})
-            for row in rows:
-                n = row[at["entry_no"]]
-                (pending.add if unposted(row) else pending.discard)(n)
-                last = max(last, n)
-            batch.watermark = {"last_entry_no": last, "unposted": _runs(pending)}
-            yield batch
+            # 2. New entries and the look-back window: entry-number ranges read side by side (in order
+            # of commit), then whatever arrived after the highest number seen at the start.
+            top = self._max_entry_no(url)
+            ranges = [
+                f"Entry_No ge {a} and Entry_No le {min(a + self.range_width - 1, top)}"
+                for a in range(start, top + 1, self.range_width)
+            ]
+            ranges.append(f"Entry_No gt {max(top, start - 1)}")
+            previous: dict[str, Any] | None = None
+            for _, pages in _in_order(pool, read, ranges, self.max_concurrency):
+                for page in pages:
+                    batch, rows = self._batch(company, fmap, page, {})
+                    for row in rows:
+                        n = row[at["entry_no"]]
+                        (pending.add if unposted(row) else pending.discard)(n)
+                        last = max(last, n)
+                    batch.watermark = {"last_entry_no": last, "unposted": _runs(pending)}
+                    if rows or batch.bad_rows or batch.watermark != previous:
+                        yield batch
+                    previous = batch.watermark
+
+    def _max_entry_no(self, url: str) -> int:
+        apply = quote("aggregate(Entry_No with max as last_entry_no)")
+        value = self.client.get(f"{url}?$apply={apply}").get("value") or [{}]
+        try:
+            return int(_typed(bc_schema.INT, value[0].get("last_entry_no"), "Entry_No") or 0)
+        except UntypeableValue as exc:
+            raise BcApiError(
+                f"BC API {url}?$apply={apply} returned an unusable highest entry number: {exc}"
+            ) from exc
+
+
+def _in_order(
+    pool: ThreadPoolExecutor, fn: Callable[[T], list[Page]], items: Sequence[T], ahead: int
+) -> Iterator[tuple[T, list[Page]]]:
+    """``fn`` over ``items`` on ``pool``, at most ``ahead`` running, results in the order of ``items``."""
+    queue: deque[tuple[T, Future[list[Page]]]] = deque()
+    for item in items:
+        queue.append((item, pool.submit(fn, item)))
+        if len(queue) >= ahead:
+            done, future = queue.popleft()
+            yield done, future.result()
+    while queue:
+        done, future = queue.popleft()
+        yield done, future.result()
 
 
 def _key_json(value: Any) -> Any:
