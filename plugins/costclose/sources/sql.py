@@ -78,15 +78,19 @@ def _typed_key_value(table: bc_schema.Table, column: str, value: Any) -> Any:
 _BLANKS = {bc_schema.TEXT: "''", bc_schema.INT: "0", bc_schema.DEC: "0", bc_schema.BOOL: "false"}
 
 
+def _select_item(column: str, pg_type: str) -> sql.Composable:
+    ident = sql.Identifier(column)
+    if pg_type == bc_schema.DATETIME:
+        # BC's DateTime has millisecond precision (bc2adls and the APIs carry milliseconds)
+        return sql.SQL("date_trunc('milliseconds', {c}) as {c}").format(c=ident)
+    if pg_type in _BLANKS and column != "row_version":
+        return sql.SQL("coalesce({c}, {blank}) as {c}").format(c=ident, blank=sql.SQL(_BLANKS[pg_type]))
+    return ident
+
+
 def _select_list(table: bc_schema.Table, columns: list[str]) -> sql.Composable:
     types = table.column_types()
-    items = [
-        sql.SQL("coalesce({c}, {blank}) as {c}").format(c=sql.Identifier(c), blank=sql.SQL(_BLANKS[types[c]]))
-        if types[c] in _BLANKS and c != "row_version"
-        else sql.Identifier(c)
-        for c in columns
-    ]
-    return sql.SQL(", ").join(items)
+    return sql.SQL(", ").join(_select_item(c, types[c]) for c in columns)
 
 
 def settled_row_version(dsn: str, schema: str, *, timeout: float = DEFAULT_SETTLE_TIMEOUT) -> int | None:
