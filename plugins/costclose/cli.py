@@ -104,12 +104,14 @@ from costclose.bc2adls_export.cli import export_bc2adls_command  # noqa: E402
 from costclose.bc_api_server.cli import app as bc_api_app  # noqa: E402
 from costclose.demo_erp.cli import app as demo_erp_app  # noqa: E402
 from costclose.landing.cli import extract, quarantine_app  # noqa: E402
+from costclose.validation.cli import app as validate_app  # noqa: E402
 
 app.command("extract")(extract)
 app.add_typer(quarantine_app, name="quarantine")
 app.command("export-bc2adls")(export_bc2adls_command)
 app.add_typer(demo_erp_app, name="demo-erp")
 app.add_typer(bc_api_app, name="bc-api")
+app.add_typer(validate_app, name="validate")
 
 
 def main() -> None:

@@ -1,0 +1,50 @@
+"""``costclose validate`` prints a pass/fail table and exits non-zero on failure."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from gx_warehouse import create_schema, seed_clean, set_recon
+from typer.testing import CliRunner
+
+from costclose import db
+from costclose.cli import app
+
+
+def test_validate_prints_the_table_and_exits_by_outcome(
+    costclose_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "220")  # rich reads the width from the environment
+    url = db.database_url("warehouse")
+    with db.connect(url) as conn:
+        create_schema(conn)
+        seed_clean(conn)
+    runner = CliRunner()
+    args = ["validate", "--company", "CRONUS", "--period", "2025-01", "--no-notify"]
+
+    ok = runner.invoke(app, [*args, "--stage", "post-posting"])
+    assert ok.exit_code == 0, ok.output
+    assert "PASS" in ok.output and "tie_out.inventory_equals_gl" in ok.output
+    assert "2 checks passed" in ok.output
+
+    with db.connect(url) as conn:
+        set_recon(conn, "CRONUS", "7190", gl="61.50")
+    bad = runner.invoke(app, [*args, "--stage", "post-posting"])
+    assert bad.exit_code == 1, bad.output
+    assert "FAIL" in bad.output and "g_l_account_no=7190" in bad.output and "difference=1.50" in bad.output
+    assert "2 checks FAILED (1 checks)" in bad.output
+    page = next((costclose_env / "out" / "data_docs").rglob("*post-posting*.html"))
+    assert "g_l_account_no" in page.read_text()
+
+    lenient = runner.invoke(app, [*args, "--stage", "post-posting", "--tolerance", "1.50"])
+    assert lenient.exit_code == 0, lenient.output
+
+    pre = runner.invoke(app, args)  # the default stage: pre-posting
+    assert pre.exit_code == 1
+    assert "tie_out.inventory_equals_gl_plus_journal" in pre.output
+    assert "raw.value_entry.general_posting_setup_exists" in pre.output
+
+    wrong = runner.invoke(app, ["validate", "--company", "CRONUS", "--period", "2025-13"])
+    assert wrong.exit_code == 2
+    assert "month must be 01..12" in wrong.output
