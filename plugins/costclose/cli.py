@@ -108,8 +108,8 @@ from costclose.validation.cli import app as validate_app  # noqa: E402
 
 app.command("extract")(extract)
 app.add_typer(quarantine_app, name="quarantine")
-app.command("export-bc2adls")(export_bc2adls_command)
 app.add_typer(demo_erp_app, name="demo-erp")
+demo_erp_app.command("export-bc2adls")(export_bc2adls_command)
 app.add_typer(bc_api_app, name="bc-api")
 app.add_typer(validate_app, name="validate")
 
