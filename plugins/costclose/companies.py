@@ -14,9 +14,11 @@ target, alert recipients, tolerance and approval threshold::
         approval_threshold: "10000"
 
 Secrets only by reference, never inline: a source or posting target may be ``env:VAR`` (the whole URL
-from an environment variable), ``conn:CONN_ID`` (an Airflow connection), or a connector prefix
-followed by either (``sql:env:ERP_URL``, ``sql:conn:erp_db``). A URL with a password, or a query
-parameter such as ``password=``/``client_secret=``, is refused with an error saying what to do.
+from an environment variable), ``conn:CONN_ID`` (an Airflow connection), ``db:ROLE`` (one of
+costclose's own databases, e.g. ``db:erp`` for the demo ERP -- its URL changes with the embedded
+server's port), or a connector prefix followed by any of them (``sql:env:ERP_URL``, ``sql:db:erp``).
+A URL with a password, or a query parameter such as ``password=``/``client_secret=``, is refused with
+an error saying what to do.
 """
 
 from __future__ import annotations
@@ -101,7 +103,7 @@ def check_no_inline_secret(value: str, *, what: str) -> None:
         if rest.startswith(prefix):
             rest = rest[len(prefix) :]
             break
-    if rest.startswith(("env:", "conn:")):
+    if rest.startswith(("env:", "conn:", "db:")):
         return
     parts = urlsplit(rest)
     secret_params = [k for k, _ in parse_qsl(parts.query) if k.lower() in SECRET_PARAMS]
@@ -148,10 +150,17 @@ def _uri_from_json(conn_id: str, text: str) -> str:
 
 
 def resolve(value: str, *, what: str = "a URL") -> str:
-    """Resolve ``env:VAR`` / ``conn:ID`` (optionally after a connector prefix) to the actual URL."""
+    """Resolve ``env:VAR`` / ``conn:ID`` / ``db:ROLE`` (optionally after a connector prefix) to a URL."""
     prefix = next((p for p in CONNECTOR_PREFIXES if value.startswith(p)), "")
     rest = value[len(prefix) :]
-    if rest.startswith("env:"):
+    if rest.startswith("db:"):
+        from costclose.db import database_url
+
+        try:
+            resolved = database_url(rest[len("db:") :])
+        except ValueError as exc:
+            raise ConfigError(f"{what}: {exc}") from exc
+    elif rest.startswith("env:"):
         var = rest[len("env:") :]
         if var not in os.environ:
             raise ConfigError(f"{what} refers to the environment variable {var}, which is not set; set it.")

@@ -12,6 +12,7 @@ from bc_source_db import seed_company
 from typer.testing import CliRunner
 
 from costclose import companies, config
+from costclose.db import database_url
 from costclose.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -30,7 +31,7 @@ def test_example_config_lists_companies_with_references_only() -> None:
     configured = companies.load_companies(REPO / "costclose.example.yml")
     assert list(configured) == ["CRONUS", "CRONUS International Ltd.", "CRONUS UK Ltd."]
     cronus = configured["CRONUS"]
-    assert cronus.posting_target == "erp"
+    assert cronus.posting_target == "erp" and cronus.source == "sql:db:erp"
     assert cronus.tolerance == Decimal("0.01") and cronus.approval_threshold == Decimal("10000")
     assert configured["CRONUS UK Ltd."].source == "sql:env:CRONUS_UK_REPLICA_URL"
 
@@ -48,11 +49,14 @@ def test_inline_secrets_are_refused(source: str) -> None:
         companies.parse(text)
 
 
-def test_references_resolve_from_environment_and_airflow_connections(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_references_resolve_from_environment_airflow_connections_and_own_databases(
+    costclose_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ERP_URL", "postgresql://reader@replica:5432/bc")
     monkeypatch.setenv("AIRFLOW_CONN_BC_REPLICA", "postgres://reader:pw@replica:5432/bc")
     assert companies.resolve("sql:env:ERP_URL") == "sql:postgresql://reader@replica:5432/bc"
     assert companies.resolve("sql:conn:bc_replica") == "sql:postgresql://reader:pw@replica:5432/bc"
+    assert companies.resolve("sql:db:erp") == "sql:" + database_url("erp")
     monkeypatch.delenv("ERP_URL")
     with pytest.raises(ConfigError, match="ERP_URL, which is not set"):
         companies.resolve("sql:env:ERP_URL", what="the source of 'X'")
@@ -71,7 +75,6 @@ def test_extract_command_lands_and_remembers_the_source(
     from bc_source_db import create_bc_layout
 
     from costclose.cli import app
-    from costclose.db import database_url
 
     source_url = make_database("src")
     create_bc_layout(source_url)

@@ -91,6 +91,23 @@ class LoadReport:
     def quarantined(self) -> int:
         return sum(t.quarantined for t in self.tables.values())
 
+    def summary(self) -> dict[str, Any]:
+        """A small JSON-able summary (Airflow XCom, logs)."""
+        return {
+            "company": self.company,
+            "load_id": self.load_id,
+            "full": self.full,
+            "rows": self.upserted,
+            "deleted": self.deleted,
+            "quarantined": self.quarantined,
+            "quarantine_open": self.quarantine_open,
+            "seconds": round(self.seconds, 3),
+            "tables": {name: t.upserted for name, t in self.tables.items()},
+            "checks": {
+                c.metric: {"source": str(c.source_value), "raw": str(c.raw_value)} for c in self.checks
+            },
+        }
+
 
 # Called after each committed batch with (table name, batch number within the table, the table's totals).
 BatchHook = Callable[[str, int, TableLoad], None]
@@ -270,10 +287,11 @@ def apply_batch(conn: psycopg2.extensions.connection, load_id: int, company: str
                 (company, batch.table.name, watermark, batch_id),
             )
         conn.commit()
-    except psycopg2.DataError as exc:
+    except (psycopg2.DataError, psycopg2.IntegrityError) as exc:
         conn.rollback()
         raise LoadError(
-            f"{batch.table.bc_name} batch from {batch.source_ref} could not be stored: {exc}".strip()
+            f"{batch.table.bc_name} batch from {batch.source_ref} could not be stored: {str(exc).strip()}. "
+            "Nothing of this batch was written; fix the source rows (or the connector) and load again."
         ) from exc
     except BaseException:
         conn.rollback()
