@@ -54,6 +54,8 @@ def test_sql_and_bc2adls_land_identical_raw_rows(source_url: str, make_database,
 def test_export_writes_bc2adls_exact_format(source_url: str, tmp_path: Path) -> None:
     seed_company(source_url, COMPANY, value_entry_count=3, g_l_entry_count=1)
     execute(source_url, "delete from bc.location where company = %s and code = 'RED'", (COMPANY,))
+    # a row from before BC v17 has no SystemCreatedAt: bc2adls writes 1900-01-01, not a delete marker
+    execute(source_url, "update bc.location set system_created_at = null where code = 'BLUE'")
     lake = tmp_path / "lake"
 
     report = export_bc2adls(source_url, COMPANY, str(lake))
@@ -90,6 +92,8 @@ def test_export_writes_bc2adls_exact_format(source_url: str, tmp_path: Path) -> 
     created = loc_header.index("SystemCreatedAt-2000000001")
     markers = [line for line in loc_lines[1:] if line.split(",")[created] == ""]
     assert len(markers) == 1 and markers[0].startswith('"RED",')
+    [blue] = [line for line in loc_lines[1:] if line.startswith('"BLUE",')]
+    assert blue.split(",")[created] == "1900-01-01T00:00:00.000Z"
     assert report.rows["location"] == 2 and report.deletes["location"] == 1
 
 

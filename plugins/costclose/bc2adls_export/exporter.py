@@ -223,6 +223,8 @@ def _write_delta(
     with out.fs.open(tmp, "wb") as f:
         f.write((",".join(c.name for c in columns) + "\r\n").encode("utf-8"))
         for rv, values, is_delete in _changes(reader, table, since):
+            if not is_delete and values.get("system_created_at") is None:
+                values["system_created_at"] = fmt.NULL_CREATED_AT
             f.write(_csv_line(columns, values).encode("utf-8"))
             last = rv
             deletes += is_delete

@@ -35,6 +35,12 @@ SYSTEM_CREATED_BY = "SystemCreatedBy-2000000002"
 SYSTEM_MODIFIED_AT = "SystemModifiedAt-2000000003"
 SYSTEM_MODIFIED_BY = "SystemModifiedBy-2000000004"
 NULL_GUID = UUID(int=0)
+# Columns bc2adls appends by setup ("Export Closing Date column", "Add delivered DateTime", Open
+# Mirroring) that an entity's .cdm.json need not declare; the close does not use them.
+OPTIONAL_EXTRA_COLUMNS = frozenset({"$ClosingDate", "$DeliveredDateTime", "__rowMarker__"})
+# bc2adls exports a NULL SystemCreatedAt (rows from before BC v17) as 1900-01-01 UTC, so that an empty
+# SystemCreatedAt keeps meaning "delete marker" (Execute.ExportTableUpdates).
+NULL_CREATED_AT = datetime(1900, 1, 1, tzinfo=UTC)
 
 # bc2adls system column -> bc_schema column (None: exported, not kept in raw)
 SYSTEM_COLUMN_MAP: tuple[tuple[str, str | None], ...] = (

@@ -116,7 +116,7 @@ class Bc2AdlsSource:
                 f"{rel} has no header row (its first line lacks {fmt.TIMESTAMP} and {fmt.SYSTEM_ID}); "
                 "bc2adls starts every file with one. Remove or re-export the file."
             )
-        unknown = [n for n in names if n not in declared]
+        unknown = [n for n in names if n not in declared and n not in fmt.OPTIONAL_EXTRA_COLUMNS]
         if unknown:
             raise Bc2AdlsFormatError(
                 f"{rel} has columns {unknown} that {fmt.entity_name(table)}.cdm.json does not declare; "
