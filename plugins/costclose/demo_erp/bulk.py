@@ -1,46 +1,20 @@
-"""Bulk writes with COPY: rows of Python values -> PostgreSQL text format -> ``copy_expert``."""
+"""Bulk writes with COPY: rows of Python values -> CSV (written by the C ``csv`` module) -> ``copy_expert``.
+
+``QUOTE_NONNUMERIC`` quotes every non-number: numbers (``int``, ``bool``, ``Decimal``) are written
+bare; text, dates and UUIDs quoted. Python 3.11's writer also writes ``None`` as a quoted empty string,
+so every column that is not text is listed in COPY's ``force_null``: there an empty value is NULL.
+Text columns never receive ``None`` from this package (BC's blank is ``''``).
+"""
 
 from __future__ import annotations
 
+import csv
 import io
-from collections.abc import Callable, Iterable, Sequence
-from datetime import date, datetime
-from decimal import Decimal
+from collections.abc import Iterable, Sequence
 from typing import Any
-from uuid import UUID
 
 from psycopg2 import sql
 from psycopg2.extensions import cursor
-
-_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _escaped(value: str) -> str:
-    return value.translate(_ESCAPES)
-
-
-def _sequence(value: list[Any] | tuple[Any, ...]) -> str:
-    return "{" + ",".join(str(v) for v in value) + "}"
-
-
-# Exact type -> text; one dict lookup per value keeps COPY preparation cheap at millions of rows.
-_FORMATTERS: dict[type, Callable[[Any], str]] = {
-    str: _escaped,
-    Decimal: str,
-    int: str,
-    UUID: str,
-    bool: lambda v: "t" if v else "f",
-    date: date.isoformat,
-    datetime: datetime.isoformat,
-    type(None): lambda _: "\\N",
-    list: _sequence,
-    tuple: _sequence,
-}
-
-
-def _text(value: Any) -> str:
-    formatter = _FORMATTERS.get(type(value))
-    return formatter(value) if formatter is not None else _escaped(str(value))
 
 
 def copy_rows(
@@ -48,17 +22,28 @@ def copy_rows(
 ) -> int:
     """COPY ``rows`` into ``schema.table(columns)``; returns the number of rows written."""
     buf = io.StringIO()
+    writer = csv.writer(buf, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
     n = 0
-    write = buf.write
     for row in rows:
-        write("\t".join(map(_text, row)))
-        write("\n")
+        writer.writerow(row)
         n += 1
     if n == 0:
         return 0
     buf.seek(0)
-    statement = sql.SQL("copy {} ({}) from stdin").format(
-        sql.Identifier(schema, table), sql.SQL(", ").join(map(sql.Identifier, columns))
+    target = sql.Identifier(schema, table)
+    cur.execute(
+        sql.SQL(
+            "select attname from pg_attribute where attrelid = {}::regclass and attnum > 0 "
+            "and not attisdropped and atttypid <> 'text'::regtype"
+        ).format(sql.Literal(target.as_string(cur)))
+    )
+    typed = {r[0] for r in cur.fetchall()}
+    nullable = [c for c in columns if c in typed]
+    options = sql.SQL("format csv")
+    if nullable:
+        options += sql.SQL(", force_null ({})").format(sql.SQL(", ").join(map(sql.Identifier, nullable)))
+    statement = sql.SQL("copy {} ({}) from stdin with ({})").format(
+        target, sql.SQL(", ").join(map(sql.Identifier, columns)), options
     )
     cur.copy_expert(statement.as_string(cur), buf)
     return n
