@@ -17,7 +17,8 @@ def test_copy_round_trips_values(erp_conn: connection) -> None:
     ]
     with erp_conn.cursor() as cur:
         cur.execute(
-            "create temp table t (n bigint, code text, d date, amount numeric, flag boolean, d2 date, note text)"
+            "create temp table t "
+            "(n bigint, code text, d date, amount numeric, flag boolean, d2 date, note text)"
         )
         assert copy_rows(cur, "pg_temp", "t", ["n", "code", "d", "amount", "flag", "d2", "note"], rows) == 2
         cur.execute("select n, code, d, amount, flag, d2, note from t order by n")

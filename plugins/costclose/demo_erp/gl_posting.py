@@ -18,6 +18,7 @@ import logging
 from dataclasses import dataclass
 from datetime import date
 
+from psycopg2 import sql
 from psycopg2.extensions import connection, cursor
 
 log = logging.getLogger(__name__)
@@ -45,13 +46,10 @@ candidates as (
          ve.reason_code, ve.document_date, ve.external_document_no, ve.valued_quantity,
          ve.cost_amount_actual - ve.cost_posted_to_g_l as actual_to_post,
          ve.cost_amount_expected - ve.expected_cost_posted_to_g_l as expected_to_post
-  from bc.value_entry ve
+  from {source}
   where ve.company = %(company)s
     and ve.entry_no between %(from_no)s and %(to_no)s
     and (%(entry_nos)s::bigint[] is null or ve.entry_no = any(%(entry_nos)s::bigint[]))
-    and (%(queued_only)s = false or exists (
-         select 1 from bc.post_value_entry_to_g_l q
-         where q.company = ve.company and q.value_entry_no = ve.entry_no))
     and ve.inventoriable
     and (ve.cost_amount_actual <> ve.cost_posted_to_g_l
          or ve.cost_amount_expected <> ve.expected_cost_posted_to_g_l)
@@ -143,13 +141,19 @@ def resolve_parts(
 ) -> None:
     """Fill temp table ``_ve_part``: the unposted parts of the selected value entries, accounts resolved."""
     cur.execute("drop table if exists _ve_part")
+    # The batch reads the queue (table 5811) and looks its entries up; other runs read a range.
+    source = (
+        "bc.post_value_entry_to_g_l q join bc.value_entry ve "
+        "on ve.company = q.company and ve.entry_no = q.value_entry_no"
+        if queued_only
+        else "bc.value_entry ve"
+    )
     cur.execute(
-        _RESOLVE_SQL,
+        sql.SQL(_RESOLVE_SQL).format(source=sql.SQL(source)),
         {
             "company": company,
             "from_no": from_entry_no,
             "to_no": to_entry_no,
-            "queued_only": queued_only,
             "entry_nos": entry_nos,
         },
     )

@@ -239,6 +239,8 @@ def install(conn: connection) -> None:
         cur.execute(
             "create index if not exists value_entry_ile on bc.value_entry (company, item_ledger_entry_no)"
         )
+        # Room on each page so that setting Cost Posted to G/L is a HOT update (no index churn).
+        cur.execute("alter table bc.value_entry set (fillfactor = 85)")
         cur.execute(
             "create index if not exists relation_ve on bc.g_l_item_ledger_relation (company, value_entry_no)"
         )
