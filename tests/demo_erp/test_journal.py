@@ -120,3 +120,47 @@ def test_direct_posting_required_for_manual_lines(erp_conn: connection, company:
         erp_conn, company, _lines(debit="8210", credit="2910"), "manual-ok", system_created=False
     )
     assert not ok.duplicate
+
+
+def test_unknown_value_entry_is_refused(erp_conn: connection, company: str) -> None:
+    before = _state(erp_conn)
+    lines = [
+        JournalLine("D9", date(2025, 2, 28), "2130", D("1.00"), value_entry_nos=(1, 999)),
+        JournalLine("D9", date(2025, 2, 28), "7291", D("-1.00"), value_entry_nos=(1, 999)),
+    ]
+    with pytest.raises(JournalRejected, match=r"Value entries \[999\] do not exist"):
+        post_journal(erp_conn, company, lines, "unknown-ve")
+    assert _state(erp_conn) == before
+
+
+def test_racing_posts_serialize(erp_url: str, company: str) -> None:
+    """Eight threads post four keys twice each at once: four registers, contiguous entry numbers."""
+    import threading
+
+    import psycopg2
+
+    results: list[object] = []
+    errors: list[BaseException] = []
+
+    def worker(key: str) -> None:
+        conn = psycopg2.connect(erp_url)
+        try:
+            results.append(post_journal(conn, company, _lines(debit="8210", credit="2910"), key))
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=worker, args=(f"race-{i % 4}",)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    posted = [r for r in results if not r.duplicate]
+    assert len(posted) == 4 and len(results) == 8
+    nos = sorted(n for r in posted for n in r.g_l_entry_nos)
+    assert nos == list(range(1, 9))
+    with psycopg2.connect(erp_url) as conn, conn.cursor() as cur:
+        cur.execute("select count(*), count(distinct idempotency_key) from bc.posted_journal")
+        assert cur.fetchone() == (4, 4)

@@ -98,6 +98,19 @@ def _validate_against_setup(
     allow_from, allow_to = cur.fetchone() or (None, None)
     cur.execute("select starting_date, closed from bc.accounting_period where company = %s", (company,))
     periods = sorted(cur.fetchall())
+    covered = sorted({v for line in lines for v in line.value_entry_nos})
+    if covered:
+        cur.execute(
+            "select array(select unnest(%s::bigint[]) except "
+            "select entry_no from bc.value_entry where company = %s and entry_no = any(%s))",
+            (covered, company, covered),
+        )
+        missing = sorted(cur.fetchone()[0])
+        if missing:
+            raise JournalRejected(
+                f"Value entries {missing[:10]} do not exist in company {company!r}; a journal line can only "
+                "cover value entries of the company it is posted to."
+            )
     for i, line in enumerate(lines, start=1):
         ref = _line_ref(i, line)
         if line.account_no not in accounts:
