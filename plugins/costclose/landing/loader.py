@@ -13,6 +13,7 @@ a mismatch fails the load with both figures in the message.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import time
@@ -188,29 +189,33 @@ def _delete_rows(cur: psycopg2.extensions.cursor, batch: Batch) -> int:
     return deleted
 
 
+def _stage_rows(cur: psycopg2.extensions.cursor, batch: Batch) -> None:
+    """COPY the batch into ``_stage`` (its columns, ``_source_version``, ``_ord`` = arrival order)."""
+    table = batch.table
+    cols = sql.SQL(", ").join(map(sql.Identifier, batch.columns))
+    cur.execute(
+        sql.SQL(
+            "create temp table _stage on commit drop as select {}, _source_version from {} with no data"
+        ).format(cols, raw_table(table))
+    )
+    cur.execute("alter table _stage add column _ord bigint generated always as identity")
+    copy = sql.SQL("copy _stage ({}, _source_version) from stdin").format(cols)
+    if batch.copy_text is not None:
+        cur.copy_expert(copy, io.StringIO(batch.copy_text))
+        return
+    versions: Iterable[str | None] = batch.source_versions or [None] * len(batch.rows)
+    cur.copy_expert(
+        copy, copy_buffer((*row, version) for row, version in zip(batch.rows, versions, strict=True))
+    )
+
+
 def _upsert_rows(cur: psycopg2.extensions.cursor, batch: Batch, batch_id: int) -> int:
-    if not batch.rows:
+    if not batch.rows and not batch.copy_text:
         return 0
     table = batch.table
     cols = list(batch.columns)
     key = list(table.primary_key)
-    versions: Iterable[str | None] = batch.source_versions or [None] * len(batch.rows)
-    cur.execute(
-        sql.SQL(
-            "create temp table _stage on commit drop as select {}, _source_version, 0::bigint as _ord "
-            "from {} with no data"
-        ).format(sql.SQL(", ").join(map(sql.Identifier, cols)), raw_table(table))
-    )
-    staged = (
-        (*row, version, ordinal)
-        for ordinal, (row, version) in enumerate(zip(batch.rows, versions, strict=True))
-    )
-    cur.copy_expert(
-        sql.SQL("copy _stage ({}, _source_version, _ord) from stdin").format(
-            sql.SQL(", ").join(map(sql.Identifier, cols))
-        ),
-        copy_buffer(staged),
-    )
+    _stage_rows(cur, batch)
     ident = [sql.Identifier(c) for c in cols]
     non_key = [c for c in cols if c not in key]
     updates = [sql.SQL("{c} = excluded.{c}").format(c=sql.Identifier(c)) for c in non_key]

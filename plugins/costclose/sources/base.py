@@ -39,6 +39,10 @@ class Batch:
     # deletes keyed by (company, system_id), for sources that identify deleted rows by SystemId only
     # (bc2adls delete markers); applied like ``deletes``, before the batch's rows
     delete_system_ids: list[tuple[str, str]] = field(default_factory=list)
+    # rows already encoded as PostgreSQL COPY text lines (tab-separated, ``\N`` = NULL, newline-terminated):
+    # the fields of ``columns`` then the row's source version. When set, the landing COPYs it as is
+    # (no Python per-value work) and ``rows``/``source_versions`` stay empty.
+    copy_text: str | None = None
 
 
 class Source(Protocol):

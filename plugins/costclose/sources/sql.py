@@ -78,19 +78,30 @@ def _typed_key_value(table: bc_schema.Table, column: str, value: Any) -> Any:
 _BLANKS = {bc_schema.TEXT: "''", bc_schema.INT: "0", bc_schema.DEC: "0", bc_schema.BOOL: "false"}
 
 
-def _select_item(column: str, pg_type: str) -> sql.Composable:
+def _copy_field(column: str, pg_type: str) -> sql.Composable:
+    """SQL for one field of a COPY text line: the value as text, escaped, ``\\N`` for NULL."""
     ident = sql.Identifier(column)
     if pg_type == bc_schema.DATETIME:
         # BC's DateTime has millisecond precision (bc2adls and the APIs carry milliseconds)
-        return sql.SQL("date_trunc('milliseconds', {c}) as {c}").format(c=ident)
-    if pg_type in _BLANKS and column != "row_version":
-        return sql.SQL("coalesce({c}, {blank}) as {c}").format(c=ident, blank=sql.SQL(_BLANKS[pg_type]))
-    return ident
+        value = sql.SQL("date_trunc('milliseconds', {})::text").format(ident)
+    elif pg_type in _BLANKS and column != "row_version":
+        value = sql.SQL("coalesce({}, {})::text").format(ident, sql.SQL(_BLANKS[pg_type]))
+    else:
+        value = sql.SQL("{}::text").format(ident)
+    if pg_type == bc_schema.TEXT:
+        value = sql.SQL(
+            "replace(replace(replace(replace({}, E'\\\\', E'\\\\\\\\'), E'\\t', E'\\\\t'), "
+            "E'\\n', E'\\\\n'), E'\\r', E'\\\\r')"
+        ).format(value)
+    return sql.SQL("coalesce({}, E'\\\\N')").format(value)
 
 
-def _select_list(table: bc_schema.Table, columns: list[str]) -> sql.Composable:
+def _copy_line(table: bc_schema.Table, columns: list[str]) -> sql.Composable:
+    """SQL building each row's COPY text line on the server: ``columns`` then the row version."""
     types = table.column_types()
-    return sql.SQL(", ").join(_select_item(c, types[c]) for c in columns)
+    fields = [_copy_field(c, types[c]) for c in columns]
+    fields.append(sql.SQL("row_version::text"))
+    return sql.SQL(" || E'\\t' || ").join(fields)
 
 
 def settled_row_version(dsn: str, schema: str, *, timeout: float = DEFAULT_SETTLE_TIMEOUT) -> int | None:
@@ -170,6 +181,9 @@ class SqlSource:
                 "Check the URL in costclose.yml (or --source) and that the database is running."
             ) from exc
         conn.set_session(isolation_level=psycopg2.extensions.ISOLATION_LEVEL_REPEATABLE_READ, readonly=True)
+        with conn.cursor() as cur:  # unambiguous text for dates and DateTimes in the COPY lines
+            cur.execute("set datestyle = 'ISO, YMD'; set timezone = 'UTC'; set extra_float_digits = 3")
+        conn.commit()
         return conn
 
     def _ident(self, name: str) -> sql.Composed:
@@ -267,31 +281,27 @@ class SqlSource:
                 if watermark:
                     self._check_not_reset(cur, since)
                 deletes = self._deletes(cur, company, table, since, upto)
-            rv_at = columns.index("row_version")
             with conn.cursor(name="costclose_sql_source") as cur:
                 cur.itersize = self.batch_size
                 cur.execute(
                     sql.SQL(
-                        "select {} from {} where company = %s and row_version > %s and row_version <= %s "
-                        "order by row_version"
-                    ).format(_select_list(table, columns), self._ident(table.name)),
+                        "select {}, row_version from {} where company = %s and row_version > %s "
+                        "and row_version <= %s order by row_version"
+                    ).format(_copy_line(table, columns), self._ident(table.name)),
                     (company, since, upto),
                 )
                 while True:
                     rows = cur.fetchmany(self.batch_size)
                     if not rows:
                         break
-                    first, last = rows[0][rv_at], rows[-1][rv_at]
+                    first, last = rows[0][1], rows[-1][1]
                     taken = [d for d in deletes if d[0] <= last]
                     deletes = deletes[len(taken) :]
-                    yield self._batch(
-                        table, columns, rows, deletes=taken, rv_at=rv_at, span=f"{first}..{last}", last=last
-                    )
+                    text = "\n".join(line for line, _ in rows) + "\n"
+                    yield self._batch(table, columns, text, deletes=taken, span=f"{first}..{last}", last=last)
             if deletes:
                 last = deletes[-1][0]
-                yield self._batch(
-                    table, columns, [], deletes=deletes, rv_at=rv_at, span=f"deletes ..{last}", last=last
-                )
+                yield self._batch(table, columns, None, deletes=deletes, span=f"deletes ..{last}", last=last)
         finally:
             conn.close()
 
@@ -299,22 +309,21 @@ class SqlSource:
         self,
         table: bc_schema.Table,
         columns: list[str],
-        rows: list[tuple[Any, ...]],
+        copy_text: str | None,
         *,
         deletes: list[tuple[int, tuple[Any, ...] | None, BadRow | None]],
-        rv_at: int,
         span: str,
         last: int,
     ) -> Batch:
         return Batch(
             table=table,
             columns=columns,
-            rows=rows,
+            rows=[],
             source_ref=f"sql:{self.schema}.{table.name} row_version {span}",
             watermark={"row_version": int(last)},
             deletes=[key for _, key, _ in deletes if key is not None],
             bad_rows=[bad for _, _, bad in deletes if bad is not None],
-            source_versions=[str(r[rv_at]) for r in rows],
+            copy_text=copy_text,
         )
 
     def totals(self, company: str) -> dict[str, Any]:
