@@ -64,7 +64,7 @@ candidates as (
                 and value_entries.cost_amount_expected != value_entries.expected_cost_posted_to_g_l
             )
         )
-        {%- if selected_company() is not none %}
+    {%- if selected_company() is not none %}
             and value_entries.company = {{ dbt.string_literal(selected_company()) }}
         {%- endif %}
 
@@ -127,7 +127,8 @@ netted as (
 
 final as (
 
-    select * from netted where amount_to_post != 0
+    select * from netted
+    where amount_to_post != 0
 
 )
 

@@ -31,12 +31,12 @@ per_period as (
         periods.period_start,
         periods.period_end,
         {%- for field in fields %}
-        coalesce(item_side.{{ field }}, 0) as item_{{ field }},
-        {%- if field in gl_fields %}
-        coalesce(gl_side.{{ field }}, 0) as gl_{{ field }},
-        {%- else %}
-        0::numeric as gl_{{ field }},
-        {%- endif %}
+            coalesce(item_side.{{ field }}, 0) as item_{{ field }},
+            {%- if field in gl_fields %}
+                coalesce(gl_side.{{ field }}, 0) as gl_{{ field }},
+            {%- else %}
+                0::numeric as gl_{{ field }},
+            {%- endif %}
         {%- endfor %}
         coalesce(item_side.never_posted_entry_count, 0) as never_posted_entry_count
     from periods
@@ -55,8 +55,8 @@ with_to_date as (
         period_end,
         'period' as date_filter,
         {%- for field in fields %}
-        item_{{ field }},
-        gl_{{ field }},
+            item_{{ field }},
+            gl_{{ field }},
         {%- endfor %}
         never_posted_entry_count
     from per_period
@@ -67,8 +67,8 @@ with_to_date as (
         period_end,
         'to_date' as date_filter,
         {%- for field in fields %}
-        sum(item_{{ field }}) over to_date as item_{{ field }},
-        sum(gl_{{ field }}) over to_date as gl_{{ field }},
+            sum(item_{{ field }}) over to_date as item_{{ field }},
+            sum(gl_{{ field }}) over to_date as gl_{{ field }},
         {%- endfor %}
         sum(never_posted_entry_count) over to_date as never_posted_entry_count
     from per_period
@@ -79,22 +79,22 @@ with_to_date as (
 lines as (
 
     {%- for line_type, prefix in [('Item', 'item_'), ('G/L Account', 'gl_'), ('Difference', none)] %}
-    select
-        company,
-        period_start,
-        period_end,
-        date_filter,
-        '{{ line_type }}' as line_type,
-        {%- for field in fields %}
-        {%- if prefix is none %}
-        gl_{{ field }} - item_{{ field }} as {{ field }},
-        {%- else %}
-        {{ prefix }}{{ field }} as {{ field }},
-        {%- endif %}
-        {%- endfor %}
-        never_posted_entry_count
-    from with_to_date
-    {% if not loop.last %}union all{% endif %}
+        select
+            company,
+            period_start,
+            period_end,
+            date_filter,
+            '{{ line_type }}' as line_type,
+            {%- for field in fields %}
+                {%- if prefix is none %}
+                    gl_{{ field }} - item_{{ field }} as {{ field }},
+                {%- else %}
+                    {{ prefix }}{{ field }} as {{ field }},
+                {%- endif %}
+            {%- endfor %}
+            never_posted_entry_count
+        from with_to_date
+        {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 
 ),

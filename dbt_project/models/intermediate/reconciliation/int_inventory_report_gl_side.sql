@@ -24,7 +24,7 @@ field_accounts as (
         company,
         case setup_field
             {%- for setup_field, field in gl_fields.items() %}
-            when '{{ setup_field }}' then '{{ field }}'
+                when '{{ setup_field }}' then '{{ field }}'
             {%- endfor %}
         end as report_field,
         g_l_account_no
@@ -32,7 +32,9 @@ field_accounts as (
     where
         g_l_account_no != ''
         and setup_field in (
-            {%- for setup_field in gl_fields %}'{{ setup_field }}'{% if not loop.last %}, {% endif %}{% endfor -%}
+            {%- for setup_field in gl_fields %}
+                '{{ setup_field }}'{% if not loop.last %},{% endif %}
+            {%- endfor %}
         )
 
 ),
@@ -43,7 +45,7 @@ summed as (
         g_l_entries.company,
         g_l_entries.period_start,
         {%- for field in gl_fields.values() | unique %}
-        sum(g_l_entries.net_change) filter (where field_accounts.report_field = '{{ field }}') as {{ field }},
+            sum(g_l_entries.net_change) filter (where field_accounts.report_field = '{{ field }}') as {{ field }},
         {%- endfor %}
         count(*) as field_account_count
     from g_l_entries

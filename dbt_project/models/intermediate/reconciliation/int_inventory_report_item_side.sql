@@ -104,10 +104,10 @@ summed as (
             ('capacity_overhead_variance', 'Capacity Overhead'),
             ('mfg_overhead_variance', 'Manufacturing Overhead'),
         ] %}
-        -sum(cost_amount_actual) filter (
-            where entry_type = 'Variance' and variance_type = '{{ variance_type }}'
-            and item_ledger_entry_type in ('Output', 'Assembly Output')
-        ) as {{ field }},
+            -sum(cost_amount_actual) filter (
+                where entry_type = 'Variance' and variance_type = '{{ variance_type }}'
+                and item_ledger_entry_type in ('Output', 'Assembly Output')
+            ) as {{ field }},
         {%- endfor %}
         sum(cost_amount_actual) filter (
             where entry_type = 'Direct Cost' and item_ledger_entry_type in ('Output', 'Consumption')

@@ -38,15 +38,16 @@ cost_rows as (
         parts.amount_posted
     from value_entries
     left join settings on value_entries.company = settings.company
-    cross join lateral (
-        values
-        ('actual', value_entries.cost_amount_actual, value_entries.cost_posted_to_g_l),
-        (
-            'expected',
-            case when settings.is_expected_cost_posting then value_entries.cost_amount_expected else 0 end,
-            case when settings.is_expected_cost_posting then value_entries.expected_cost_posted_to_g_l else 0 end
-        )
-    ) as parts (cost_part, amount, amount_posted)
+    cross join
+        lateral (
+            values
+            ('actual', value_entries.cost_amount_actual, value_entries.cost_posted_to_g_l),
+            (
+                'expected',
+                case when settings.is_expected_cost_posting then value_entries.cost_amount_expected else 0 end,
+                case when settings.is_expected_cost_posting then value_entries.expected_cost_posted_to_g_l else 0 end
+            )
+        ) as parts (cost_part, amount, amount_posted)
     where value_entries.is_inventoriable and (parts.amount != 0 or parts.amount_posted != 0)
 
 ),
@@ -66,9 +67,21 @@ mapped as (
 
 sides as (
 
-    select company, period_start, account_no as g_l_account_no, amount, amount_posted from mapped
+    select
+        company,
+        period_start,
+        account_no as g_l_account_no,
+        amount,
+        amount_posted
+    from mapped
     union all
-    select company, period_start, bal_account_no as g_l_account_no, -amount, -amount_posted from mapped
+    select
+        company,
+        period_start,
+        bal_account_no as g_l_account_no,
+        -amount as amount,
+        -amount_posted as amount_posted
+    from mapped
 
 ),
 

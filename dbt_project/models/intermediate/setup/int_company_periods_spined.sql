@@ -4,13 +4,19 @@ with
 
 value_entry_periods as (
 
-    select company, period_start from {{ ref('int_value_entries_aggregated_by_period') }}
+    select
+        company,
+        period_start
+    from {{ ref('int_value_entries_aggregated_by_period') }}
 
 ),
 
 g_l_entry_periods as (
 
-    select company, period_start from {{ ref('int_g_l_entries_aggregated_by_period') }}
+    select
+        company,
+        period_start
+    from {{ ref('int_g_l_entries_aggregated_by_period') }}
 
 ),
 

@@ -40,28 +40,28 @@ general_posting_setups as (
 unpivoted as (
 
     {% for field_name, column_name in ips_fields %}
-    select
-        company,
-        'Inventory Posting Setup' as setup_table,
-        location_code as setup_key_1,
-        inventory_posting_group as setup_key_2,
-        '{{ field_name }}' as setup_field,
-        {{ column_name }} as g_l_account_no,
-        false as is_setup_blocked
-    from inventory_posting_setups
-    union all
+        select
+            company,
+            'Inventory Posting Setup' as setup_table,
+            location_code as setup_key_1,
+            inventory_posting_group as setup_key_2,
+            '{{ field_name }}' as setup_field,
+            {{ column_name }} as g_l_account_no,
+            false as is_setup_blocked
+        from inventory_posting_setups
+        union all
     {% endfor %}
     {% for field_name, column_name in gps_fields %}
-    select
-        company,
-        'General Posting Setup' as setup_table,
-        gen_bus_posting_group as setup_key_1,
-        gen_prod_posting_group as setup_key_2,
-        '{{ field_name }}' as setup_field,
-        {{ column_name }} as g_l_account_no,
-        blocked as is_setup_blocked
-    from general_posting_setups
-    {% if not loop.last %}union all{% endif %}
+        select
+            company,
+            'General Posting Setup' as setup_table,
+            gen_bus_posting_group as setup_key_1,
+            gen_prod_posting_group as setup_key_2,
+            '{{ field_name }}' as setup_field,
+            {{ column_name }} as g_l_account_no,
+            blocked as is_setup_blocked
+        from general_posting_setups
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 ),

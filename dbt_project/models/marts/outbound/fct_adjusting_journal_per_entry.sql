@@ -12,7 +12,8 @@ resolved as (
 
 postable as (
 
-    select * from resolved where skip_reason is null
+    select * from resolved
+    where skip_reason is null
 
 ),
 
@@ -22,18 +23,18 @@ sides as (
         postable.*,
         'account' as side,
         1 as side_no,
-        account_no as gl_account_no,
-        account_type as gl_account_type,
-        amount_to_post as amount
+        postable.account_no as gl_account_no,
+        postable.account_type as gl_account_type,
+        postable.amount_to_post as amount
     from postable
     union all
     select
         postable.*,
         'balancing' as side,
         2 as side_no,
-        bal_account_no as gl_account_no,
-        bal_account_type as gl_account_type,
-        -amount_to_post as amount
+        postable.bal_account_no as gl_account_no,
+        postable.bal_account_type as gl_account_type,
+        -postable.amount_to_post as amount
     from postable
 
 ),
@@ -63,7 +64,7 @@ final as (
         dimension_set_id,
         order_no as prod_order_no,
         row_number() over (
-            partition by company order by posting_date, value_entry_no, cost_part desc, side_no
+            partition by company order by posting_date asc, value_entry_no asc, cost_part desc, side_no asc
         ) as line_no
     from sides
 

@@ -13,7 +13,9 @@ resolved as (
 
 postable as (
 
-    select *, amount_to_post < 0 as is_negative
+    select
+        *,
+        amount_to_post < 0 as is_negative
     from resolved
     where skip_reason is null
 
@@ -60,18 +62,18 @@ sides as (
         grouped.*,
         'account' as side,
         1 as side_no,
-        account_no as gl_account_no,
-        account_type as gl_account_type,
-        amount as line_amount
+        grouped.account_no as gl_account_no,
+        grouped.account_type as gl_account_type,
+        grouped.amount as line_amount
     from grouped
     union all
     select
         grouped.*,
         'balancing' as side,
         2 as side_no,
-        bal_account_no as gl_account_no,
-        bal_account_type as gl_account_type,
-        -amount as line_amount
+        grouped.bal_account_no as gl_account_no,
+        grouped.bal_account_type as gl_account_type,
+        -grouped.amount as line_amount
     from grouped
 
 ),

@@ -23,9 +23,9 @@ lines as (
         item_line.period_end,
         item_line.date_filter,
         {%- for field in inventory_report_fields() %}
-        item_line.{{ field }} as i_{{ field }},
-        gl_line.{{ field }} as g_{{ field }},
-        difference_line.{{ field }} as d_{{ field }},
+            item_line.{{ field }} as i_{{ field }},
+            gl_line.{{ field }} as g_{{ field }},
+            difference_line.{{ field }} as d_{{ field }},
         {%- endfor %}
         true as is_joined
     from report_entries as item_line
@@ -77,21 +77,21 @@ matrix as (
         (17, 'Difference', 'd_inventory', 'd_inventory_interim', 'd_wip_inventory', 'null', 'null', 'null'),
     ] %}
     {%- for row_no, row_name, inv, interim, wip, total, gl_total, difference in rows %}
-    select
-        company,
-        period_start,
-        period_end,
-        date_filter,
-        {{ row_no }} as row_no,
-        '{{ row_name }}' as matrix_row,
-        ({{ inv }})::numeric as inventory,
-        ({{ interim }})::numeric as inventory_interim,
-        ({{ wip }})::numeric as wip_inventory,
-        ({{ total }})::numeric as total,
-        ({{ gl_total }})::numeric as gl_total,
-        ({{ difference }})::numeric as difference
-    from lines
-    {% if not loop.last %}union all{% endif %}
+        select
+            company,
+            period_start,
+            period_end,
+            date_filter,
+            {{ row_no }} as row_no,
+            '{{ row_name }}' as matrix_row,
+            ({{ inv }})::numeric as inventory,
+            ({{ interim }})::numeric as inventory_interim,
+            ({{ wip }})::numeric as wip_inventory,
+            ({{ total }})::numeric as total,
+            ({{ gl_total }})::numeric as gl_total,
+            ({{ difference }})::numeric as difference
+        from lines
+        {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 
 ),

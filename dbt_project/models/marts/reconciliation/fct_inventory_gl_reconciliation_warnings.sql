@@ -26,25 +26,30 @@ g_l_entries as (
 
 differences as (
 
-    select * from report_entries where line_type = 'Difference'
+    select * from report_entries
+    where line_type = 'Difference'
 
 ),
 
 items as (
 
-    select * from report_entries where line_type = 'Item' and date_filter = 'period'
+    select * from report_entries
+    where line_type = 'Item' and date_filter = 'period'
 
 ),
 
 gl_lines as (
 
-    select * from report_entries where line_type = 'G/L Account'
+    select * from report_entries
+    where line_type = 'G/L Account'
 
 ),
 
 item_inventory_all_dates as (
 
-    select company, sum(inventory) as inventory
+    select
+        company,
+        sum(inventory) as inventory
     from items
     group by company
 
@@ -75,18 +80,24 @@ checked as (
             or differences.invt_accrual_interim != 0
             or differences.cogs_interim != 0
         ) and not coalesce(settings.is_expected_cost_posting, false) as is_expected_cost_setup_warning,
-        {% for field in fields %}differences.{{ field }} = 0{% if not loop.last %} and {% endif %}{% endfor %}
-            as is_all_zero,
+        (
+            {%- for field in fields %}
+                {% if not loop.first %}and {% endif %}differences.{{ field }} = 0
+            {%- endfor %}
+        ) as is_all_zero,
         differences.never_posted_entry_count,
         case
             when differences.date_filter = 'period' then coalesce(blank_account_entries.blank_account_entry_count, 0)
             else coalesce(sum(blank_account_entries.blank_account_entry_count) over (
-                partition by differences.company, differences.date_filter order by differences.period_start
-            ), 0)
+                    partition by differences.company, differences.date_filter order by differences.period_start
+                ), 0)
         end as blank_account_entry_count,
         coalesce(item_inventory_all_dates.inventory, 0) - gl_lines.inventory as all_dates_inventory_difference,
-        {% for field in fields %}differences.{{ field }}{% if not loop.last %} + {% endif %}{% endfor %}
-            as sum_of_differences
+        (
+            {%- for field in fields %}
+                {% if not loop.first %}+ {% endif %}differences.{{ field }}
+            {%- endfor %}
+        ) as sum_of_differences
     from differences
     left join settings on differences.company = settings.company
     left join gl_lines
@@ -137,7 +148,7 @@ final as (
         end as warning_text,
         is_expected_cost_setup_warning,
         case when is_expected_cost_setup_warning
-            then 'Expected Cost Posting to G/L is off, so the interim inventory G/L accounts are empty.'
+                then 'Expected Cost Posting to G/L is off, so the interim inventory G/L accounts are empty.'
         end as expected_cost_setup_warning_text,
         never_posted_entry_count,
         blank_account_entry_count,

@@ -74,7 +74,8 @@ classified as (
             when linked.g_l_entry_no is null then 'Direct Posting'
             when
                 {{ period_of('linked.first_value_entry_posting_date') }} != {{ period_of('g_l_entries.posting_date') }}
-                or {{ period_of('linked.last_value_entry_posting_date') }} != {{ period_of('g_l_entries.posting_date') }}
+                or {{ period_of('linked.last_value_entry_posting_date') }}
+                != {{ period_of('g_l_entries.posting_date') }}
                 then 'Posting Date'
         end as reason
     from g_l_entries
@@ -88,7 +89,8 @@ classified as (
 
 final as (
 
-    select * from classified where reason is not null
+    select * from classified
+    where reason is not null
 
 )
 

@@ -80,7 +80,10 @@ contributions as (
 
 first_periods as (
 
-    select company, order_no, min(period_start) as first_period_start
+    select
+        company,
+        order_no,
+        min(period_start) as first_period_start
     from contributions
     group by company, order_no
 
@@ -103,7 +106,7 @@ spined as (
         coalesce(contributions.output_revaluation_cost_posted, 0) as output_revaluation_cost_posted
     from first_periods
     inner join periods
-        on first_periods.company = periods.company and periods.period_start >= first_periods.first_period_start
+        on first_periods.company = periods.company and first_periods.first_period_start <= periods.period_start
     left join contributions
         on
             first_periods.company = contributions.company
