@@ -104,6 +104,7 @@ from costclose.bc2adls_export.cli import export_bc2adls_command  # noqa: E402
 from costclose.bc_api_server.cli import app as bc_api_app  # noqa: E402
 from costclose.demo_erp.cli import app as demo_erp_app  # noqa: E402
 from costclose.landing.cli import extract, quarantine_app  # noqa: E402
+from costclose.transform.cli import app as transform_app  # noqa: E402
 from costclose.validation.cli import app as validate_app  # noqa: E402
 
 app.command("extract")(extract)
@@ -112,6 +113,7 @@ app.add_typer(demo_erp_app, name="demo-erp")
 demo_erp_app.command("export-bc2adls")(export_bc2adls_command)
 app.add_typer(bc_api_app, name="bc-api")
 app.add_typer(validate_app, name="validate")
+app.add_typer(transform_app, name="transform")
 
 
 def main() -> None:
