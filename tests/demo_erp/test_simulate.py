@@ -208,3 +208,19 @@ def test_same_seed_same_ledgers(make_database: Callable[[str], str]) -> None:
         )
     assert sums[0] == sums[1]
     assert sums[0] != sums[2]
+
+
+def test_forgetting_settled_entries_changes_nothing(make_database: Callable[[str], str]) -> None:
+    """Bounded memory: a one-month window gives exactly the ledgers of a run that keeps everything."""
+    tables = []
+    for window in (1, 99):
+        url = make_database("erp")
+        simulate.seed(url, "CRONUS", months=6, scale=0.5, seed=21, start=START, window_months=window)
+        tables.append((
+            _rows(url, "select entry_no, item_ledger_entry_no, entry_type, posting_date, cost_amount_actual, "
+                       "cost_amount_expected, cost_posted_to_g_l from bc.value_entry order by entry_no"),
+            _rows(url, "select entry_no, quantity, remaining_quantity, invoiced_quantity, open, "
+                       "completely_invoiced, last_invoice_date from bc.item_ledger_entry order by entry_no"),
+        ))  # fmt: skip
+    assert tables[0][0] == tables[1][0] and len(tables[0][0]) > 500
+    assert tables[0][1] == tables[1][1]

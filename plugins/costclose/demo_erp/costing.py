@@ -19,7 +19,7 @@ import heapq
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -28,6 +28,9 @@ from costclose import bc_schema
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
 INBOUND_TYPES = {"Purchase", "Positive Adjmt.", "Output", "Assembly Output"}
+
+
+AvgState = tuple[Decimal, Decimal, Decimal, Decimal]  # value, quantity, rounding residual, average
 
 
 def r2(x: Decimal) -> Decimal:
@@ -51,7 +54,7 @@ class ItemInfo:
     std_capacity_overhead: Decimal = ZERO
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Ile:
     """An item ledger entry with the costing state Adjust Cost needs."""
 
@@ -97,7 +100,7 @@ class Ile:
         return self.invoiced_quantity == self.quantity
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class ProductionOrder:
     """A released/finished production or assembly order: what it consumed and what it produced."""
 
@@ -183,6 +186,7 @@ class Ledger:
         self._avg_value: dict[str, Decimal] = {}
         self._avg_qty: dict[str, Decimal] = {}
         self._on_hand: dict[tuple[str, str], Decimal] = {}
+        self._avg_state: dict[str, AvgState] = {}
 
     # ------------------------------------------------------------------ rows
     def drain(self) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
@@ -389,11 +393,15 @@ class Ledger:
 
     def _average_targets(self, item_no: str) -> dict[int, Decimal]:
         """Periodic weighted average cost of every decrease of an Average item (§A.10, calc. type Item)."""
-        entries = sorted(self.by_item.get(item_no, []), key=lambda e: (e.posting_date, e.entry_no))
+        state = self._avg_state.get(item_no, (ZERO, ZERO, ZERO, self.items[item_no].unit_cost))
+        return self._average_walk(self.by_item.get(item_no, []), state)[0]
+
+    def _average_walk(self, entries: list[Ile], state: AvgState) -> tuple[dict[int, Decimal], AvgState]:
+        """Walk the entries period by period from ``state`` (value, qty, residual, average)."""
+        ordered = sorted(entries, key=lambda e: (e.posting_date, e.entry_no))
         targets: dict[int, Decimal] = {}
-        value = qty = residual = ZERO
-        avg = self.items[item_no].unit_cost
-        for _, group in itertools.groupby(entries, key=lambda e: self._period_key(e.posting_date)):
+        value, qty, residual, avg = state
+        for _, group in itertools.groupby(ordered, key=lambda e: self._period_key(e.posting_date)):
             period = list(group)
             in_value = sum((e.act + e.exp for e in period if e.positive and e.entry_type != "Transfer"), ZERO)
             in_qty = sum((e.quantity for e in period if e.positive and e.entry_type != "Transfer"), ZERO)
@@ -415,7 +423,47 @@ class Ledger:
             qty += in_qty + sum(
                 (e.quantity for e in period if not e.positive and e.entry_type != "Transfer"), ZERO
             )
-        return targets
+        return targets, (value, qty, residual, avg)
+
+    # ------------------------------------------------------------------ bounded memory
+    def prune(self, cutoff: date) -> int:
+        """Forget settled entries dated before ``cutoff`` (the caller has written them); returns how many.
+
+        An entry is settled when it is completely invoiced, has no expected cost, is closed (inbound),
+        its order is finished and every entry it is applied with is also dated before ``cutoff``.
+        Average items fold whole periods before ``cutoff`` into a running state instead. Objects
+        still referenced by open entries stay alive; the lists the engine walks only keep the rest.
+        """
+        cut_key = self._period_key(cutoff)
+        folded: set[int] = set()
+        for item_no, entries in self.by_item.items():
+            if self.items[item_no].costing_method != "Average":
+                continue
+            old = [e for e in entries if self._period_key(e.posting_date) < cut_key]
+            if not old or any(not e.positive and e.invoiced_quantity != e.quantity for e in old):
+                continue
+            state = self._avg_state.get(item_no, (ZERO, ZERO, ZERO, self.items[item_no].unit_cost))
+            self._avg_state[item_no] = self._average_walk(old, state)[1]
+            folded.update(e.entry_no for e in old)
+            self.by_item[item_no] = [e for e in entries if self._period_key(e.posting_date) >= cut_key]
+
+        def settled(e: Ile) -> bool:
+            if e.posting_date >= cutoff or e.exp or e.invoiced_quantity != e.quantity or e.remaining_quantity:
+                return False
+            if self.items[e.item_no].costing_method == "Average":
+                return e.entry_no in folded
+            order = e.production
+            if order is not None and (order.finished_date is None or order.finished_date >= cutoff):
+                return False
+            return all(p.posting_date < cutoff and p.invoiced_quantity == p.quantity for p, _ in e.applied)
+
+        dropped = {e.entry_no for e in self.entries if settled(e)}
+        if dropped:
+            self.entries = [e for e in self.entries if e.entry_no not in dropped]
+            for item_no, entries in self.by_item.items():
+                self.by_item[item_no] = [e for e in entries if e.entry_no not in dropped]
+            self._round_check = {k: v for k, v in self._round_check.items() if k not in dropped}
+        return len(dropped)
 
     def _period_key(self, d: date) -> tuple[int, ...]:
         if self.average_cost_period == "Day":
@@ -1127,6 +1175,3 @@ class Ledger:
                     adjustment=True,
                     source_code="INVTADJMT",
                 )
-
-    def next_day(self, d: date) -> date:
-        return d + timedelta(days=1)

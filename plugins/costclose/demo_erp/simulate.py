@@ -77,6 +77,7 @@ class Business:
     routings: dict[str, list[tuple[str, str, Decimal]]] = field(default_factory=dict)
     assembly_boms: dict[str, list[tuple[str, str, Decimal]]] = field(default_factory=dict)
     auto_months: int = 0
+    window_months: int = 4  # entries older than this many months are settled and leave memory
     ledger: Ledger = field(init=False)
 
     def __post_init__(self) -> None:
@@ -415,6 +416,11 @@ class Business:
                 )
             if i >= 1 and not last:
                 self._close(firsts[i - 1], firsts[i])
+            # Bounded memory: write the item ledger as it stands, then forget what can no longer change.
+            store.write_item_ledger(self.conn, self.ledger)
+            if i >= self.window_months:
+                dropped = self.ledger.prune(firsts[i + 1 - self.window_months])
+                log.debug("company %s: %d settled item ledger entries left memory", self.company, dropped)
             self.conn.commit()
             log.info(
                 "company %s: %s simulated, %d value entries so far",
@@ -516,8 +522,12 @@ def seed(
     start: date = DEFAULT_START,
     discrepancies: bool = False,
     manifest_path: Path | None = None,
+    window_months: int = 4,
 ) -> dict[str, Any]:
     """Create ``company`` in the demo ERP and post ``months`` of business; returns the manifest.
+
+    ``window_months``: item ledger entries settled for this many months leave memory (they are
+    written first), which bounds memory on long, large runs without changing any result.
 
     The manifest (see ``discrepancies`` and README.md) lists what was injected and the exact
     per-account, per-period differences between the G/L and what the value entries imply. It is also
@@ -529,7 +539,8 @@ def seed(
         start = start.replace(day=1)
         masterdata.load_company(conn, company, start=start, months=months)
         conn.commit()
-        business = Business(conn, company, start, months, scale, random.Random(seed))  # noqa: S311 - a simulation, not cryptography
+        rng = random.Random(seed)  # noqa: S311 - a simulation, not cryptography
+        business = Business(conn, company, start, months, scale, rng, window_months=window_months)
         business.run()
         injected = discrepancy_kinds.inject(conn, company, business, enabled=discrepancies)
         manifest = discrepancy_kinds.build_manifest(
