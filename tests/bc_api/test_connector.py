@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import time
 from decimal import Decimal
 
 import pytest
-from bc_api_company import COMPANY, N_VALUE_ENTRIES, BcEnvironment, value_entry
+from bc_api_company import CLIENT_ID, COMPANY, FAST_RETRY, N_VALUE_ENTRIES, BcEnvironment, value_entry
 
 from costclose import bc_schema
 from costclose.bc_api_client import BcApiAuthError, BcApiError
@@ -227,3 +228,15 @@ def test_a_load_interrupted_between_pages_resumes_without_gaps_or_repeats(bc_env
     assert rest[-1].watermark["next"] is None
     # the next run re-reads only what changed within the overlap window (here: everything is recent)
     assert sorted(r[1] for b in again for r in b.rows) == list(range(1, 14))
+
+
+def test_credentials_can_come_from_an_airflow_connection(
+    bc_env: BcEnvironment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = bc_env.env["BC_TEST_CLIENT_SECRET"]
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_BC_API_TEST", json.dumps({"conn_type": "http", "login": CLIENT_ID, "password": secret})
+    )
+    url = f"bc_api:{bc_env.server.base_url}?conn_id=bc_api_test"
+    with BcApiSource(url, environ={}, retry=FAST_RETRY) as source:
+        assert source.companies() == [COMPANY]
