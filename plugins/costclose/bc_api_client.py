@@ -468,7 +468,8 @@ def check_accounts(client: BcApiClient, company_id: str, account_nos: Sequence[s
     for i in range(0, len(wanted), 20):
         chunk = wanted[i : i + 20]
         flt = " or ".join(f"number eq {odata_literal(a)}" for a in chunk)
-        url = f"{client.api_root}/companies({company_id})/accounts?$filter={quote(flt)}"
+        select = "number,displayName,accountType,blocked,directPosting"  # not netChange: a G/L sum
+        url = f"{client.api_root}/companies({company_id})/accounts?$filter={quote(flt)}&$select={select}"
         for page in client.pages(url):
             found.update({str(r["number"]): r for r in page.rows})
     missing = [a for a in wanted if a not in found]

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bc_api_company import COMPANY, N_VALUE_ENTRIES, BcEnvironment
+from bc_api_company import COMPANY, FAST_RETRY, N_VALUE_ENTRIES, BcEnvironment
 from psycopg2 import sql
 
 from costclose import bc_schema
 from costclose.db import connect
 from costclose.landing import load
+from costclose.sources.bc_api import BcApiSource
 from costclose.sources.sql import SqlSource
 
 TABLES = ["value_entry", "item_ledger_entry", "g_l_entry", "g_l_account", "location", "accounting_period"]
@@ -73,3 +74,25 @@ def test_a_posting_after_the_load_is_picked_up_by_the_next_incremental_load(
             (COMPANY,),
         )
         assert [r[0] for r in cur.fetchall()] == [6, 9, 15, 18, 21]
+
+
+def test_g_l_entries_from_the_odata_service_carry_every_column(
+    bc_env: BcEnvironment, make_database: Callable[[str], str]
+) -> None:
+    via_api, via_sql = make_database("wh_api"), make_database("wh_sql")
+    url = bc_env.source_url + "&gl_entries=odata"
+    with BcApiSource(url, environ=bc_env.env, retry=FAST_RETRY) as source:
+        load(source, COMPANY, ["g_l_entry"], warehouse_url=via_api)
+    load(SqlSource(f"sql:{bc_env.erp_url}"), COMPANY, ["g_l_entry"], warehouse_url=via_sql)
+    columns = [c for c in bc_schema.G_L_ENTRY.column_names if c not in {"row_version", "system_created_at",
+                                                                        "system_modified_at"}]  # fmt: skip
+    query = sql.SQL("select {} from raw.g_l_entry order by entry_no").format(
+        sql.SQL(", ").join(map(sql.Identifier, columns))
+    )
+    fetched = []
+    for url_ in (via_api, via_sql):
+        with connect(url_) as conn, conn.cursor() as cur:
+            cur.execute(query)
+            fetched.append(cur.fetchall())
+    assert len(fetched[0]) == 2
+    assert fetched[0] == fetched[1]

@@ -7,7 +7,9 @@ production``; options ride in its query string and are removed before calling BC
   ``token_url=<url>`` (default: ``<origin>/oauth2/v2.0/token``, a BC-shaped server);
 * credentials by reference only: ``client_id_env`` / ``client_secret_env`` (environment variable names,
   default ``BC_CLIENT_ID`` / ``BC_CLIENT_SECRET``) or ``conn_id`` (an Airflow connection);
-* ``lookback`` (value entries re-read behind the last entry number, default 1000), ``page_size``.
+* ``lookback`` (value entries re-read behind the last entry number, default 1000), ``page_size``;
+* ``gl_entries=odata`` reads G/L entries from the ``GLEntries`` web service (every G/L Entry column)
+  instead of API v2.0 ``generalLedgerEntries`` (the default; no source code, posting groups, dimensions).
 
 Where each table comes from and how it is read incrementally:
 
@@ -60,7 +62,10 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 PREFIX = "bc_api:"
-OPTIONS = ("tenant", "token_url", "client_id_env", "client_secret_env", "conn_id", "lookback", "page_size")
+OPTIONS = (
+    "tenant", "token_url", "client_id_env", "client_secret_env", "conn_id",
+    "lookback", "page_size", "gl_entries",
+)  # fmt: skip
 DEFAULT_LOOKBACK = 1000
 MODIFIED_OVERLAP = timedelta(minutes=10)
 CHUNK_CONDITIONS = 40  # entry-number conditions per re-read request (keeps URLs short)
@@ -84,7 +89,13 @@ SERVICE_NAMES: dict[str, str] = {
     "production_order": "ProductionOrders",
 }
 MODIFIED_TABLES = frozenset(
-    {"item_ledger_entry", "item_application_entry", "capacity_ledger_entry", "g_l_item_ledger_relation"}
+    {
+        "item_ledger_entry",
+        "item_application_entry",
+        "capacity_ledger_entry",
+        "g_l_item_ledger_relation",
+        "g_l_entry",
+    }
 )
 SYSTEM_PROPS = {
     "SystemId": "system_id",
@@ -240,6 +251,9 @@ class BcApiSource:
             "conn_id": query.get("conn_id"),
         }
         self._environ = environ
+        self.gl_entries = query.get("gl_entries", "api")
+        if self.gl_entries not in ("api", "odata"):
+            raise ConfigError(f"bc_api: option gl_entries must be api or odata, not {self.gl_entries!r}.")
         self.lookback = int(query.get("lookback", lookback if lookback is not None else DEFAULT_LOOKBACK))
         self.page_size = int(query["page_size"]) if query.get("page_size") else page_size
         self.retry = retry
@@ -298,7 +312,7 @@ class BcApiSource:
             raise BcApiError(f"The bc_api: connector does not read {table.bc_name}.")
         if table.name == "value_entry":
             yield from self._value_entries(company, watermark or {})
-        elif table.name == "g_l_entry":
+        elif table.name == "g_l_entry" and self.gl_entries == "api":
             url = f"{self.client.api_root}/companies({self.company_id(company)})/generalLedgerEntries"
             yield from self._modified(
                 company, gl_api_field_map(), url, "lastModifiedDateTime", watermark or {}
