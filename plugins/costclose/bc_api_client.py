@@ -391,6 +391,12 @@ class BcApiClient:
             )
         if status == 204:
             return None
+        if status == 404 and "/ODataV4/" in url:
+            raise BcApiError(
+                f"BC API {method} {url} failed: HTTP 404 {_error_message(resp)}. The web service is not "
+                "published: publish it on BC's Web Services page (e.g. page 5802 'Value Entries' as "
+                "ValueEntries) or check the company name."
+            )
         if status >= 400:
             raise BcApiError(f"BC API {method} {url} failed: HTTP {status} {_error_message(resp)}")
         try:

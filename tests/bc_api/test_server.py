@@ -11,7 +11,7 @@ import httpx
 import pytest
 from bc_api_company import CLIENT_ID, COMPANY, N_VALUE_ENTRIES, BcEnvironment
 
-from costclose.bc_api_client import BcApiAuthError, BcApiClient, Credentials, company_segment
+from costclose.bc_api_client import BcApiAuthError, BcApiClient, BcApiError, Credentials, company_segment
 
 
 def _client(bc_env: BcEnvironment, wrong_secret: str | None = None) -> BcApiClient:
@@ -124,3 +124,10 @@ def test_journal_line_on_an_account_without_direct_posting_is_refused_like_bc(bc
     assert "CorrelationId" in message
     assert nothing.status_code == 400
     assert nothing.json()["error"]["message"].startswith("There is nothing to post.")
+
+
+def test_an_unpublished_web_service_is_reported_with_what_to_do(bc_env: BcEnvironment) -> None:
+    with _client(bc_env) as client, pytest.raises(BcApiError) as err:
+        client.get(f"{client.odata_root}/{company_segment(COMPANY)}/ValueEntriesQuery")
+    assert "HTTP 404" in str(err.value)
+    assert "publish it on BC's Web Services page" in str(err.value)
