@@ -90,6 +90,7 @@ class Ile:
     transfer_to: Ile | None = None
     production: ProductionOrder | None = None
     last_cost_date: date | None = None
+    written: tuple[Any, ...] | None = None  # the row state last handed to the database
 
     @property
     def positive(self) -> bool:
@@ -195,8 +196,13 @@ class Ledger:
         self.ve_rows, self.iae_rows, self.cle_rows = [], [], []
         return out
 
-    def ile_rows(self) -> Iterator[tuple[Any, ...]]:
+    def ile_rows(self, *, changed_only: bool = False) -> Iterator[tuple[Any, ...]]:
+        """Item ledger entry rows; with ``changed_only``, only those new or changed since last asked."""
         for e in self.entries:
+            state = (e.remaining_quantity, e.invoiced_quantity, e.last_invoice_date, e.applies_to_entry)
+            if changed_only and e.written == state:
+                continue
+            e.written = state
             yield (
                 self.company,
                 e.entry_no,

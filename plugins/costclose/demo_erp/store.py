@@ -24,14 +24,14 @@ def flush(conn: connection, ledger: Ledger) -> tuple[int, int] | None:
 
 
 def write_item_ledger(conn: connection, ledger: Ledger) -> int:
-    """Upsert every item ledger entry with its current quantities (COPY into a temp table, then merge).
+    """Upsert the item ledger entries that are new or changed since the last call (COPY, then merge).
 
     Rows whose values did not change are left alone, so their row version stays put.
     """
     cols = ILE_COLUMNS
     with conn.cursor() as cur:
         cur.execute("create temp table _ile (like bc.item_ledger_entry including defaults) on commit drop")
-        n = copy_rows(cur, "pg_temp", "_ile", cols, ledger.ile_rows())
+        n = copy_rows(cur, "pg_temp", "_ile", cols, ledger.ile_rows(changed_only=True))
         updates = sql.SQL(", ").join(
             sql.SQL("{} = excluded.{}").format(sql.Identifier(c), sql.Identifier(c)) for c in cols[2:]
         )
