@@ -32,6 +32,7 @@ from costclose import bc_schema, db
 from costclose.errors import CostcloseError
 from costclose.landing.control import ControlCheck, compare, raw_totals
 from costclose.landing.copy_text import copy_buffer
+from costclose.landing.prefetch import prefetched
 from costclose.landing.schema import ensure_schema, raw_table
 from costclose.sources.base import Batch, Source
 
@@ -209,9 +210,28 @@ def _stage_rows(cur: psycopg2.extensions.cursor, batch: Batch) -> None:
     )
 
 
-def _upsert_rows(cur: psycopg2.extensions.cursor, batch: Batch, batch_id: int) -> int:
+def _copy_into_empty(
+    cur: psycopg2.extensions.cursor, batch: Batch, batch_id: int, loaded_at: datetime
+) -> int:
+    """First load of a table for a company, key-unique COPY text: straight into raw, no staging."""
+    text = batch.copy_text or ""
+    stamped = text.replace("\n", f"\t{batch_id}\t{loaded_at.isoformat()}\n")
+    cur.copy_expert(
+        sql.SQL("copy {} ({}, _source_version, _batch_id, _loaded_at) from stdin").format(
+            raw_table(batch.table), sql.SQL(", ").join(map(sql.Identifier, batch.columns))
+        ),
+        io.StringIO(stamped),
+    )
+    return text.count("\n")
+
+
+def _upsert_rows(
+    cur: psycopg2.extensions.cursor, batch: Batch, batch_id: int, loaded_at: datetime, *, into_empty: bool
+) -> int:
     if not batch.rows and not batch.copy_text:
         return 0
+    if into_empty and batch.unique_keys and batch.copy_text is not None:
+        return _copy_into_empty(cur, batch, batch_id, loaded_at)
     table = batch.table
     cols = list(batch.columns)
     key = list(table.primary_key)
@@ -233,20 +253,26 @@ def _upsert_rows(cur: psycopg2.extensions.cursor, batch: Batch, batch_id: int) -
         else sql.SQL("do nothing")
     )
     # distinct on: a key sent twice in one batch keeps its last occurrence (the newest version).
+    staged = (
+        sql.SQL("_stage")
+        if batch.unique_keys
+        else sql.SQL("(select distinct on ({key}) * from _stage order by {key}, _ord desc) s").format(
+            key=sql.SQL(", ").join(map(sql.Identifier, key))
+        )
+    )
     cur.execute(
         sql.SQL(
             "insert into {table} as t ({cols}, _batch_id, _loaded_at, _source_version) "
-            "select {cols}, %s, now(), _source_version from ("
-            "  select distinct on ({key}) * from _stage order by {key}, _ord desc"
-            ") s "
+            "select {cols}, %s, %s::timestamptz, _source_version from {staged} "
             "on conflict ({key}) {conflict}"
         ).format(
+            staged=staged,
             table=raw_table(table),
             cols=sql.SQL(", ").join(ident),
             key=sql.SQL(", ").join(map(sql.Identifier, key)),
             conflict=conflict,
         ),
-        (batch_id,),
+        (batch_id, loaded_at),
     )
     return cur.rowcount
 
@@ -264,8 +290,19 @@ def _quarantine(cur: psycopg2.extensions.cursor, company: str, batch: Batch, bat
     return len(rows)
 
 
-def apply_batch(conn: psycopg2.extensions.connection, load_id: int, company: str, batch: Batch) -> TableLoad:
-    """Apply one batch and commit it together with its watermark; returns what it did."""
+def apply_batch(
+    conn: psycopg2.extensions.connection,
+    load_id: int,
+    company: str,
+    batch: Batch,
+    *,
+    into_empty: bool = False,
+) -> TableLoad:
+    """Apply one batch and commit it together with its watermark; returns what it did.
+
+    ``into_empty``: the company had no rows in the table when this fetch started (first load, or
+    after a full reset), so key-unique COPY text can go straight into raw.
+    """
     _check_batch(batch)
     watermark = json.dumps(batch.watermark, default=_json_default)
     result = TableLoad(batch.table.name)
@@ -273,12 +310,12 @@ def apply_batch(conn: psycopg2.extensions.connection, load_id: int, company: str
         with conn.cursor() as cur:
             cur.execute(
                 "insert into landing.batch (load_id, company, table_name, source_ref, watermark) "
-                "values (%s, %s, %s, %s, %s) returning batch_id",
+                "values (%s, %s, %s, %s, %s) returning batch_id, committed_at",
                 (load_id, company, batch.table.name, batch.source_ref, watermark),
             )
-            batch_id = int(cur.fetchone()[0])
+            batch_id, loaded_at = cur.fetchone()
             result.deleted = _delete_rows(cur, batch)
-            result.upserted = _upsert_rows(cur, batch, batch_id)
+            result.upserted = _upsert_rows(cur, batch, batch_id, loaded_at, into_empty=into_empty)
             result.quarantined = _quarantine(cur, company, batch, batch_id)
             cur.execute(
                 "update landing.batch set rows_upserted = %s, rows_deleted = %s, rows_quarantined = %s "
@@ -303,6 +340,17 @@ def apply_batch(conn: psycopg2.extensions.connection, load_id: int, company: str
         raise
     result.batches = 1
     return result
+
+
+def _is_empty(conn: psycopg2.extensions.connection, company: str, table: bc_schema.Table) -> bool:
+    with conn.cursor() as cur:
+        cur.execute(
+            sql.SQL("select not exists (select 1 from {} where company = %s)").format(raw_table(table)),
+            (company,),
+        )
+        empty = bool(cur.fetchone()[0])
+    conn.commit()
+    return empty
 
 
 def _reset_company(
@@ -408,8 +456,9 @@ def load(
             for table in selected:
                 totals = report.tables.setdefault(table.name, TableLoad(table.name))
                 watermark = read_watermark(conn, company, table)
-                for batch in source.fetch(company, table, watermark):
-                    done = apply_batch(conn, load_id, company, batch)
+                into_empty = _is_empty(conn, company, table)
+                for batch in prefetched(source.fetch(company, table, watermark)):
+                    done = apply_batch(conn, load_id, company, batch, into_empty=into_empty)
                     totals.batches += 1
                     totals.upserted += done.upserted
                     totals.deleted += done.deleted

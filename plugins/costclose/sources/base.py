@@ -43,6 +43,9 @@ class Batch:
     # the fields of ``columns`` then the row's source version. When set, the landing COPYs it as is
     # (no Python per-value work) and ``rows``/``source_versions`` stay empty.
     copy_text: str | None = None
+    # the connector guarantees each primary key at most once in this batch and in the other batches of the
+    # same fetch (e.g. a snapshot read in key-unique order): the landing may then skip de-duplication
+    unique_keys: bool = False
 
 
 class Source(Protocol):

@@ -324,6 +324,7 @@ class SqlSource:
             deletes=[key for _, key, _ in deletes if key is not None],
             bad_rows=[bad for _, _, bad in deletes if bad is not None],
             copy_text=copy_text,
+            unique_keys=True,  # the source's primary key
         )
 
     def totals(self, company: str) -> dict[str, Any]:
