@@ -487,6 +487,40 @@ def cronus_rows(shared_dir: Path) -> dict[str, list[Row]]:
             "quantity": Decimal(1),
         }
     ]
+    # item ledger and applications of CRONUS POSTED (FIFO): the sale and the negative adjustment apply to
+    # the opening stock
+    rows["item_ledger_entry"] = [
+        {
+            "company": POSTED,
+            "entry_no": no,
+            "item_no": "1896-S",
+            "posting_date": day,
+            "entry_type": kind,
+            "quantity": Decimal(qty),
+            "drop_shipment": False,
+        }
+        for no, day, kind, qty in (
+            (1, "2024-01-05", "Positive Adjmt.", 10),
+            (2, "2024-02-10", "Sale", -2),
+            (3, "2024-03-03", "Negative Adjmt.", -1),
+        )
+    ]
+    rows["item_application_entry"] = [
+        {
+            "company": POSTED,
+            "entry_no": no,
+            "item_ledger_entry_no": ile,
+            "inbound_item_entry_no": 1,
+            "outbound_item_entry_no": out,
+            "quantity": Decimal(qty),
+            "posting_date": day,
+        }
+        for no, ile, out, qty, day in (
+            (1, 1, 0, 10, "2024-01-05"),
+            (2, 2, 2, -2, "2024-02-10"),
+            (3, 3, 3, -1, "2024-03-03"),
+        )
+    ]
     rows["value_entry"] = posted + open_ + mfg
     rows["g_l_entry"] = posted_gl + open_gl + mfg_gl
     rows["g_l_item_ledger_relation"] = [

@@ -42,3 +42,16 @@ def test_wip_report_of_a_production_order(warehouse: Warehouse) -> None:
     assert rows == [
         ("2024-02-01", "Finished", 0, Decimal("149.4"), Decimal(120), Decimal("-269.4"), 0, Decimal("269.4"))
     ]
+
+
+def test_cost_spec_values_remaining_quantity_at_unit_cost(warehouse: Warehouse) -> None:
+    rows = warehouse.query(
+        "select valuation_date::text, cost_component, remaining_quantity, cost_per_unit, amount"
+        " from marts.fct_inventory_cost_spec where company = %s order by line_no",
+        (POSTED,),
+    )
+    # 10 in at 5,066.00, 3 applied out by 2024-03-31: 7 remain at 506.60
+    assert rows == [
+        ("2024-03-31", "Direct Cost", 7, Decimal("506.6"), Decimal("3546.2")),
+        ("2024-03-31", "Total", 7, Decimal("506.6"), Decimal("3546.2")),
+    ]
