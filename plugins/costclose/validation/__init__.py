@@ -7,6 +7,16 @@
 from __future__ import annotations
 
 from costclose.validation.model import CheckOutcome, Scope, Stage, ValidationResult
-from costclose.validation.runner import run, validate
+from costclose.validation.runner import GateFailedError, gate, run, run_url_from_context, validate
 
-__all__ = ["CheckOutcome", "Scope", "Stage", "ValidationResult", "run", "validate"]
+__all__ = [
+    "CheckOutcome",
+    "GateFailedError",
+    "Scope",
+    "Stage",
+    "ValidationResult",
+    "gate",
+    "run",
+    "run_url_from_context",
+    "validate",
+]

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
-from costclose import db
+from costclose import db, logging_setup
 from costclose.config import settings
+from costclose.errors import CostcloseError
 from costclose.period import Period, parse_period
 from costclose.validation import data_docs, gx_engine, store
 from costclose.validation.model import Scope, Stage, ValidationResult
@@ -36,6 +38,7 @@ def validate(
     scope: Scope, stage: Stage, warehouse_url: str, airflow_run_url: str | None = None
 ) -> ValidationResult:
     """Run the stage's suites and return the result (nothing stored, nothing sent)."""
+    logging_setup.quiet()  # before the suites import GX: its import logs an INFO flood
     started = datetime.now(UTC)
     run_id = _run_id(scope, stage, started)
     with db.connect(warehouse_url) as conn:
@@ -66,6 +69,7 @@ def run(
     airflow_run_url: str | None = None,
     notify: bool = True,
     docs_root: Path | None = None,
+    smtp_conn_id: str | None = None,
 ) -> ValidationResult:
     """Validate ``company`` for ``period`` at ``stage``; store, document and (if needed) mail the result.
 
@@ -109,7 +113,7 @@ def run(
         log.warning("%s %s: %s", company, period.key, detail)
     else:
         try:
-            send_validation_email(result, to, warehouse_url=url, data_docs_root=root)
+            send_validation_email(result, to, warehouse_url=url, data_docs_root=root, conn_id=smtp_conn_id)
         except AlertDeliveryError as exc:
             with db.connect(url) as conn:
                 store.set_alert_status(conn, result.run_id, "failed", str(exc))
@@ -121,6 +125,41 @@ def run(
         store.set_alert_status(conn, result.run_id, status, detail)
     _refresh_index(url, root)
     return result
+
+
+class GateFailedError(CostcloseError):
+    """A validation gate failed: the close stops here (the result is stored and was mailed)."""
+
+    def __init__(self, result: ValidationResult) -> None:
+        failed = ", ".join(c.key for c in result.failures)
+        super().__init__(
+            f"{result.company} {result.period}: the {result.stage} gate failed ({failed}). See the Data Docs "
+            f"page {result.data_docs_path} or validation.result run {result.run_id}; fix the cause, rebuild, "
+            "and run the close again."
+        )
+        self.result = result
+
+
+def run_url_from_context(context: Mapping[str, Any]) -> str | None:
+    """The Airflow run's URL, from a task's context (the task log URL without its task part)."""
+    ti = context.get("ti") or context.get("task_instance")
+    log_url = getattr(ti, "log_url", None)
+    return log_url.split("/tasks/")[0] if log_url else None
+
+
+def gate(company: str, period: str | Period, stage: Stage | str, **kwargs: Any) -> dict[str, Any]:
+    """``run`` for a DAG task: a small JSON-able summary when the gate passes, else ``GateFailedError``."""
+    result = run(company, period, stage=stage, **kwargs)
+    if not result.success:
+        raise GateFailedError(result)
+    return {
+        "run_id": result.run_id,
+        "company": result.company,
+        "period": result.period,
+        "stage": result.stage,
+        "checks": len(result.checks),
+        "data_docs": result.data_docs_path,
+    }
 
 
 def _refresh_index(url: str, root: Path) -> None:
