@@ -151,14 +151,14 @@ def test_rereads_run_at_most_five_at_a_time(bc_env: BcEnvironment) -> None:
                     "select %s, n, 1, 1 from generate_series(24, 60) n", (COMPANY,))  # fmt: skip
     faults = bc_env.server.faults
     faults.reset_stats()
-    faults.arm("slow", times=-1, path_contains="Entry_No", delay=0.15)
+    faults.arm("slow", times=-1, path_contains="Entry_No", delay=0.3)
     with bc_env.source(lookback=0, reread_chunk=1, range_width=4) as source:
         batches = _load(source, bc_schema.VALUE_ENTRY, first)
     rereads = [r for r in faults.requests if "Entry_No%20eq" in r.query]
     ranges = [r for r in faults.requests if "Entry_No%20le" in r.query]
     assert len(rereads) == 7  # one request per unposted entry (3, 6, ..., 21)
     assert len(ranges) == 10  # entries 24..60, four per request
-    assert faults.max_in_flight == 5
+    assert 3 <= faults.max_in_flight <= 5  # side by side, never more than five
     numbers = [n for b in batches for n in _rows([b])]
     assert numbers == [*range(3, 22, 3), *range(24, 61)]  # and in order: the watermark only moves forward
 
