@@ -22,6 +22,10 @@ from costclose.errors import CostcloseError
 log = logging.getLogger(__name__)
 
 
+# Posting runs one at a time across all DAG runs (issue 7): a size-1 pool.
+POSTING_POOL = "costclose_posting"
+
+
 class AirflowRunError(CostcloseError):
     """An Airflow command failed; the message names the log to read."""
 
@@ -76,6 +80,9 @@ def migrate(env: dict[str, str]) -> None:
     proc = _airflow(["db", "migrate"], env, log_file)
     if proc.returncode != 0:
         raise AirflowRunError(f"`airflow db migrate` failed; see {log_file}")
+    proc = _airflow(["pools", "set", POSTING_POOL, "1", "costclose: one posting at a time"], env, log_file)
+    if proc.returncode != 0:
+        raise AirflowRunError(f"`airflow pools set {POSTING_POOL}` failed; see {log_file}")
 
 
 @dataclass(frozen=True)

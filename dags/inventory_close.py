@@ -1,0 +1,111 @@
+"""
+### inventory_close — the period-end inventory cost close
+
+For the accounting period that ends at the run's data interval (monthly schedule), or the explicit
+`period_end` (`YYYY-MM`) of a manual run:
+
+1. **resolve_period** — which period, which companies (`costclose.yml`), the warehouse connection
+   for dbt (host, port, database and user; never a password);
+2. **extract** — one mapped task per company makes sure the raw ledgers are current (incremental
+   from the last watermark, control totals compared with the source);
+3. **dbt** — astronomer-cosmos builds every model with its tests for that period: the Inventory
+   Valuation, WIP, Cost Spec. and Cost Shares marts, the Inventory - G/L Reconciliation and the
+   adjusting journal (`marts/outbound`);
+4. **post** — per company, in the size-1 pool `costclose_posting`: the adjusting journal is posted to
+   the company's target exactly once (idempotency key, the project's own ledger). Scheduled runs
+   post; manual runs are dry runs unless `post` is true;
+5. **reextract** + **reconcile** — the G/L is read back and the reconciliation marts rebuilt;
+6. **close_outputs** — per company `gl_reconciliation.csv`, `adjusting_journal.csv` and
+   `skipped_entries.csv` under `COSTCLOSE_HOME/out/<company>/<period>/`.
+
+One run at a time (`max_active_runs=1`). The same chain runs by hand with
+`costclose close --company NAME --period YYYY-MM [--post]`.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import Param, dag, get_current_context, task
+from airflow.timetables.interval import CronDataIntervalTimetable
+
+from costclose.airflow.assets import CLOSE_MARTS, RAW_LEDGERS
+from costclose.airflow.dbt_group import dbt_build_group
+from costclose.airflow.defaults import DEFAULT_ARGS
+
+
+@dag(
+    dag_id="inventory_close",
+    # At 03:00 on the 1st, close the month that just ended: the data interval is that month.
+    schedule=CronDataIntervalTimetable("0 3 1 * *", timezone="UTC"),
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,  # past periods are closed on purpose, with `costclose backfill` or `airflow backfill`
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    params={
+        "period_end": Param(None, type=["null", "string"], description="YYYY-MM; empty = data interval"),
+        "companies": Param([], type="array", description="empty = every configured company"),
+        "post": Param(None, type=["null", "boolean"], description="empty = post on scheduled runs only"),
+        "target": Param(None, type=["null", "string"], description="erp, bc_api or file; empty = company's"),
+    },
+    tags=["costclose", "close"],
+    doc_md=__doc__,
+)
+def inventory_close() -> None:
+    @task
+    def resolve_period() -> dict:
+        from costclose import pipeline
+
+        ctx = get_current_context()
+        context = pipeline.close_context(
+            ctx["params"].get("period_end"),
+            ctx.get("data_interval_start"),
+            ctx["params"].get("companies") or None,
+        )
+        post = ctx["params"].get("post")
+        context["post"] = bool(post) if post is not None else ctx["dag_run"].run_type == "scheduled"
+        context["target"] = ctx["params"].get("target")
+        return context
+
+    @task
+    def companies(context: dict) -> list[str]:
+        return context["companies"]
+
+    @task(max_active_tis_per_dagrun=4)
+    def extract(company: str) -> dict:
+        from costclose import pipeline
+
+        return pipeline.extract(company)
+
+    @task(pool="costclose_posting", pool_slots=1)
+    def post(company: str, context: dict) -> dict:
+        from costclose import pipeline
+
+        return pipeline.post(
+            company, context["period"], target=context["target"], dry_run=not context["post"]
+        )
+
+    @task(outlets=[RAW_LEDGERS])
+    def reextract(company: str) -> dict:
+        from costclose import pipeline
+
+        return pipeline.extract(company)
+
+    @task(outlets=[CLOSE_MARTS])
+    def close_outputs(context: dict) -> list[dict]:
+        from costclose import pipeline
+
+        return [pipeline.write_close_outputs(c, context["period"]) for c in context["companies"]]
+
+    context = resolve_period()
+    names = companies(context)
+    extracted = extract.expand(company=names)
+    marts = dbt_build_group("dbt", context_task_id="resolve_period")
+    posted = post.partial(context=context).expand(company=names)
+    reread = reextract.expand(company=names)
+    reconciled = dbt_build_group(
+        "reconcile", context_task_id="resolve_period", select=["path:models/marts/reconciliation"]
+    )
+    extracted >> marts >> posted >> reread >> reconciled >> close_outputs(context)
+
+
+inventory_close()

@@ -1,0 +1,172 @@
+"""``costclose close``, ``costclose backfill`` and ``costclose demo``: the close from the command line.
+
+``close`` runs the DAG's chain outside the scheduler with the same task functions
+(``costclose.pipeline``); ``demo`` seeds the demo company and runs the real ``inventory_close`` DAG once
+through Airflow.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from costclose import db, pipeline
+from costclose.config import settings
+from costclose.errors import CostcloseError
+from costclose.period import parse_period, periods_between
+
+console = Console()
+
+DEMO_COMPANY = "CRONUS"
+DEMO_MONTHS = 14
+DEMO_START = "2025-01"
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    Console(stderr=True).print(f"[bold red]error:[/] {exc}")
+    return typer.Exit(1)
+
+
+def _recon_table(company: str, period: str) -> Table:
+    rows = pipeline.reconciliation(company, parse_period(period))
+    table = Table(title=f"Inventory - G/L Reconciliation, {company}, {period}")
+    for col in ("row", "total (value entries)", "G/L total", "difference", "warning"):
+        table.add_column(col, justify="left" if col in ("row", "warning") else "right")
+    for r in rows:
+        if r["total"] is None and r["gl_total"] is None:
+            continue
+        table.add_row(
+            r["matrix_row"],
+            f"{r['total']:,.2f}",
+            f"{r['gl_total']:,.2f}",
+            f"{r['difference']:,.2f}",
+            r["warning"] or "",
+        )
+    return table
+
+
+def run_close(company: str, period: str, *, post: bool, target: str | None, out: Path | None) -> dict:
+    """The chain of the close DAG for one company and period, step by step with progress."""
+    p = parse_period(period)
+    out_dir = out or pipeline.output_dir(company, p.key)
+    result: dict = {"company": company, "period": p.key, "out_dir": str(out_dir)}
+    with console.status(f"extracting {company} ...") as status:
+        result["extract"] = pipeline.extract(company)
+        status.update(f"dbt build for {p.key} ...")
+        pipeline.build(p.key)
+        status.update("posting the adjusting journal ..." if post else "computing the adjusting journal ...")
+        result["posting"] = pipeline.post(company, p.key, target=target, dry_run=not post, out_dir=out_dir)
+        if post and result["posting"]["status"] in ("posted", "recovered"):
+            status.update("re-extracting the G/L and rebuilding the reconciliation ...")
+            pipeline.extract(company)
+            pipeline.build(p.key)
+        status.update("writing the close outputs ...")
+        result["outputs"] = pipeline.write_close_outputs(company, p.key, out_dir)
+    return result
+
+
+def close(
+    company: Annotated[str, typer.Option(help="The company, as configured in costclose.yml")],
+    period: Annotated[str, typer.Option(help="The accounting period, YYYY-MM")],
+    post: Annotated[
+        bool, typer.Option("--post/--dry-run", help="Post the journal (default: dry run)")
+    ] = False,
+    target: Annotated[str | None, typer.Option(help="erp, bc_api or file (default: the company's)")] = None,
+    out: Annotated[Path | None, typer.Option(help="Output folder (default: COSTCLOSE_HOME/out/...)")] = None,
+) -> None:
+    """Run the close of one company and period: extract, build, (post), reconcile, write the outputs."""
+    try:
+        result = run_close(company, period, post=post, target=target, out=out)
+        console.print(_recon_table(company, result["period"]))
+    except CostcloseError as exc:
+        raise _fail(exc) from exc
+    posting = result["posting"]
+    verb = "posted" if posting["status"] == "posted" else f"{posting['status']} (nothing posted)"
+    console.print(
+        f"journal: {posting['line_count']} lines, debit {posting['debit_total']}, {verb}; "
+        f"{posting['skipped_count']} skipped entries"
+    )
+    console.print(f"outputs: [bold]{result['out_dir']}[/]")
+
+
+def backfill(
+    company: Annotated[str, typer.Option(help="The company, as configured in costclose.yml")],
+    from_: Annotated[str, typer.Option("--from", help="First period, YYYY-MM")],
+    to: Annotated[str, typer.Option(help="Last period, YYYY-MM")],
+) -> None:
+    """Rebuild past periods' marts and reconciliation in order. Posts nothing."""
+    try:
+        periods = periods_between(from_, to)
+        pipeline.extract(company)
+        for p in periods:
+            with console.status(f"rebuilding {p.key} ..."):
+                pipeline.build(p.key)
+                pipeline.post(company, p.key, dry_run=True)
+                outputs = pipeline.write_close_outputs(company, p.key)
+            console.print(f"{p.key}: rebuilt, total difference {outputs['total_difference']}")
+    except CostcloseError as exc:
+        raise _fail(exc) from exc
+
+
+def demo(
+    reseed: Annotated[bool, typer.Option(help="Drop and seed the demo company again")] = False,
+    scale: Annotated[float, typer.Option(help="Size of the demo business (1 = a few thousand entries)")] = 1,
+) -> None:
+    """Start the database, seed the demo company, run the close DAG once through Airflow, show outputs."""
+    from costclose import companies, orchestrate
+    from costclose.demo_erp.simulate import seed
+
+    cfg = settings()
+    try:
+        with console.status("starting PostgreSQL ..."):
+            erp_url = db.database_url("erp")
+            db.database_url("warehouse")
+        last = parse_period(DEMO_START)
+        for _ in range(DEMO_MONTHS - 1):
+            last = last.next()
+        if reseed or not _demo_seeded(erp_url):
+            with console.status(f"seeding {DEMO_COMPANY}: {DEMO_MONTHS} months from {DEMO_START} ..."):
+                manifest = seed(
+                    erp_url,
+                    company=DEMO_COMPANY,
+                    months=DEMO_MONTHS,
+                    scale=scale,
+                    seed=42,
+                    start=parse_period(DEMO_START).start,
+                )
+            console.print(
+                f"seeded the demo company {DEMO_COMPANY} ({manifest.get('value_entries', '?')} value entries)"
+            )
+        companies.upsert_company(DEMO_COMPANY, source="sql:db:erp", posting_target="erp")
+        console.print(f"registered {DEMO_COMPANY} in {cfg.config_file} (source sql:db:erp, target erp)")
+        with console.status(
+            f"running the inventory_close DAG through Airflow for {last.key} (a few minutes) ..."
+        ):
+            run = orchestrate.dags_test(
+                "inventory_close",
+                f"{last.next().start.isoformat()}T03:00:00+00:00",
+                {"period_end": last.key, "post": True},
+            )
+        if run.state != "success":
+            raise CostcloseError(f"the inventory_close DAG run failed; read {run.log_file}")
+        console.print(f"[green]inventory_close succeeded[/] (Airflow log: {run.log_file})")
+        console.print(_recon_table(DEMO_COMPANY, last.key))
+    except CostcloseError as exc:
+        raise _fail(exc) from exc
+    out = pipeline.output_dir(DEMO_COMPANY, last.key)
+    console.print(f"outputs of the close: [bold]{out}[/]")
+    for f in sorted(out.glob("*")):
+        console.print(f"  {f.name}")
+
+
+def _demo_seeded(erp_url: str) -> bool:
+    with db.connect(erp_url) as conn, conn.cursor() as cur:
+        cur.execute("select to_regclass('bc.value_entry') is not null")
+        if not cur.fetchone()[0]:
+            return False
+        cur.execute("select exists (select 1 from bc.value_entry where company = %s)", (DEMO_COMPANY,))
+        return bool(cur.fetchone()[0])

@@ -1,0 +1,187 @@
+"""The close's steps as plain functions, shared by the DAGs' tasks and the CLI.
+
+Each function does one step for one company (or period), talks to the databases itself and returns a
+small JSON-able dict, so an Airflow task body is one call and ``costclose close`` runs the very same
+code outside the scheduler.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from costclose import db
+from costclose.config import settings
+from costclose.errors import CostcloseError
+from costclose.period import Period, parse_period, period_for_run
+
+log = logging.getLogger(__name__)
+
+DBT_ENV_KEYS = ("COSTCLOSE_PG_HOST", "COSTCLOSE_PG_PORT", "COSTCLOSE_PG_USER", "COSTCLOSE_PG_DBNAME")
+
+
+def configured_companies() -> list[str]:
+    from costclose.companies import load_companies
+
+    names = list(load_companies())
+    if not names:
+        raise CostcloseError(
+            "No company is configured: seed the demo company (`costclose demo-erp seed`) or add one with "
+            "`costclose extract --company NAME --source URL`."
+        )
+    return names
+
+
+def close_context(
+    period_end: str | None, data_interval_start: datetime | None, companies: list[str] | None
+) -> dict[str, Any]:
+    """Which period and companies a close run works on, and dbt's connection (host/port/db/user only)."""
+    from costclose.transform.dbt import profile_env
+
+    period = period_for_run(period_end, data_interval_start)
+    env = profile_env(db.database_url("warehouse"))
+    return {
+        **period.as_dict(),
+        "companies": companies or configured_companies(),
+        "dbt_env": {k: env[k] for k in DBT_ENV_KEYS},
+    }
+
+
+def extract(company: str, *, full: bool = False, source_url: str | None = None) -> dict[str, Any]:
+    """Load the company's ledgers into raw, incrementally (``full``: everything again)."""
+    from costclose.companies import get_company
+    from costclose.landing.loader import load
+    from costclose.sources import open_source
+
+    url = source_url or get_company(company).source_url()
+    report = load(open_source(url), company, full=full, warehouse_url=db.database_url("warehouse"))
+    return {
+        "company": company,
+        "rows": report.upserted,
+        "deleted": report.deleted,
+        "quarantined": report.quarantined,
+        "quarantine_open": report.quarantine_open,
+        "seconds": round(report.seconds, 2),
+    }
+
+
+def build(period: str | None = None, company: str | None = None) -> dict[str, Any]:
+    """dbt build (models + tests) for one period (or everything)."""
+    from costclose.transform.dbt import build as dbt_build
+
+    run = dbt_build(db.database_url("warehouse"), period=period, company=company)
+    return {"period": period, "nodes": len(run.nodes), "success": run.success}
+
+
+def post(
+    company: str, period: str, *, target: str | None = None, dry_run: bool = True, out_dir: Path | None = None
+) -> dict[str, Any]:
+    """Post (or preview) the company's adjusting journal up to the period end, exactly once."""
+    from costclose.companies import get_company
+    from costclose.posting.service import post_period
+    from costclose.posting.targets import target_for
+
+    cfg = get_company(company)
+    name = target or cfg.posting_target or "file"
+    erp_url = db.database_url("erp") if name == "erp" else None
+    out = out_dir or output_dir(company, period)
+    tgt = target_for(name, erp_url=erp_url, out_dir=out)
+    summary = post_period(company, parse_period(period), tgt, dry_run=dry_run)
+    out.mkdir(parents=True, exist_ok=True)
+    _write_csv(
+        out / "adjusting_journal.csv",
+        [
+            "company",
+            "document_no",
+            "posting_date",
+            "gl_account_no",
+            "amount",
+            "description",
+            "value_entry_nos",
+        ],
+        [
+            [
+                company,
+                ln.document_no,
+                ln.posting_date,
+                ln.account_no,
+                ln.amount,
+                ln.description,
+                " ".join(map(str, ln.value_entry_nos)),
+            ]
+            for ln in summary.lines
+        ],
+    )
+    _write_csv(
+        out / "skipped_entries.csv",
+        ["company", "value_entry_no", "cost_part", "amount", "reason"],
+        [[company, s["value_entry_no"], s["cost_part"], s["amount"], s["reason"]] for s in summary.skipped],
+    )
+    return summary.as_dict()
+
+
+def output_dir(company: str, period: str) -> Path:
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in company)
+    return settings().outputs_dir / safe / period
+
+
+def _write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+RECON_SQL = """
+select matrix_row, inventory, inventory_interim, wip_inventory, total, gl_total, difference, warning
+from marts.fct_inventory_gl_reconciliation
+where company = %s and period_start = %s and date_filter = 'period'
+order by row_no
+"""
+
+
+def reconciliation(company: str, period: Period) -> list[dict[str, Any]]:
+    """BC's Inventory - G/L Reconciliation matrix of the period, one dict per row."""
+    with db.connect(db.database_url("warehouse")) as conn, conn.cursor() as cur:
+        cur.execute(RECON_SQL, (company, period.start))
+        cols = [d.name for d in cur.description]
+        return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+
+def write_close_outputs(company: str, period: str, out_dir: Path | None = None) -> dict[str, Any]:
+    """gl_reconciliation.csv (long form: row x column with inventory, G/L, difference, warning)."""
+    p = parse_period(period)
+    out = out_dir or output_dir(company, period)
+    rows = reconciliation(company, p)
+    long: list[list[Any]] = []
+    for r in rows:
+        for column, key in (
+            ("Inventory", "inventory"),
+            ("Inventory (Interim)", "inventory_interim"),
+            ("WIP Inventory", "wip_inventory"),
+        ):
+            long.append([company, period, r["matrix_row"], column, r[key], None, None, None])
+        long.append(
+            [
+                company,
+                period,
+                r["matrix_row"],
+                "Total",
+                r["total"],
+                r["gl_total"],
+                r["difference"],
+                r["warning"],
+            ]
+        )
+    _write_csv(
+        out / "gl_reconciliation.csv",
+        ["company", "period", "row", "column", "inventory", "gl", "difference", "warning"],
+        long,
+    )
+    difference = next((r["difference"] for r in rows if r["matrix_row"] == "Total"), Decimal(0))
+    return {"company": company, "period": period, "out_dir": str(out), "total_difference": str(difference)}
