@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -28,6 +28,7 @@ from costclose import bc_schema
 from costclose.bc2adls_export import format as fmt
 from costclose.errors import CostcloseError
 from costclose.landing.control import SUMS
+from costclose.landing.copy_text import copy_value
 from costclose.sources.base import BadRow, Batch
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,8 @@ class _Layout:
     id_at: int
     created_at: int
     company_at: int
+    typed: fmt.TypedLine
+    copy_plan: list[tuple[int, Callable[[str], str]]]  # (header position, to COPY text) per raw column
 
     @property
     def raw_columns(self) -> list[str]:
@@ -62,7 +65,7 @@ class _Event:
     company: str
     system_id: str
     timestamp: int
-    row: tuple[Any, ...] | None  # None: delete marker
+    line: str | None  # the raw columns and the timestamp as one COPY text line; None: delete marker
 
 
 class Bc2AdlsSource:
@@ -135,14 +138,17 @@ class Bc2AdlsSource:
         ignored = [n for n, c in zip(names, columns, strict=True) if c is None]
         if ignored:
             log.info("%s: columns not used by the close, not landed: %s", rel, ignored)
+        system = [
+            names.index(n) for n in (fmt.TIMESTAMP, fmt.SYSTEM_ID, fmt.SYSTEM_CREATED_AT, fmt.COMPANY_COLUMN)
+        ]
+        kept = [i for i, c in enumerate(columns) if c is not None and c.column is not None]
         return _Layout(
             names,
             columns,
             fmt.line_pattern(len(names)),
-            names.index(fmt.TIMESTAMP),
-            names.index(fmt.SYSTEM_ID),
-            names.index(fmt.SYSTEM_CREATED_AT),
-            names.index(fmt.COMPANY_COLUMN),
+            *system,
+            fmt.TypedLine(columns, {*kept, *system}),
+            [(i, fmt.COPY_CONVERTERS[columns[i].kind]) for i in kept],  # type: ignore[union-attr]
         )
 
     # -- parsing --------------------------------------------------------------------------------
@@ -202,6 +208,10 @@ class Bc2AdlsSource:
         ended: bool,
         company: str | None,
     ) -> _Event | BadRow | None:
+        if ended:
+            fast = self._fast_event(layout, raw, company)
+            if fast is not False:
+                return fast
         line, fields, bad = self._split(table, layout, ref, raw, ended=ended)
         if fields is None:
             return bad
@@ -222,7 +232,28 @@ class Bc2AdlsSource:
                     raise ValueError(f"column {name}: {exc}") from exc
         except ValueError as exc:
             return BadRow(ref, f"{table.bc_name} {exc}", line)
-        return _Event(fields[layout.company_at], system_id, timestamp, tuple(values))
+        text = "\t".join(map(copy_value, values))
+        return _Event(fields[layout.company_at], system_id, timestamp, f"{text}\t{timestamp}")
+
+    @staticmethod
+    def _fast_event(layout: _Layout, raw: bytes, company: str | None) -> _Event | bool | None:
+        """The event of a well-formed, well-typed line; False when the careful path must decide."""
+        try:
+            line = raw.decode("utf-8")
+            fields = layout.typed.fields(line)
+            if fields is None:
+                return False
+            row_company = fmt.unescape(fields[layout.company_at] or "")
+            if company is not None and row_company != company:
+                return None
+            timestamp = int(fields[layout.ts_at] or "")
+            system_id = (fields[layout.id_at] or "").strip("{}").lower()
+            if fields[layout.created_at] == "":
+                return _Event(row_company, system_id, timestamp, None)
+            text = "\t".join([convert(fields[i] or "") for i, convert in layout.copy_plan])
+        except ValueError:  # includes UnicodeDecodeError and impossible dates
+            return False
+        return _Event(row_company, system_id, timestamp, f"{text}\t{timestamp}")
 
     def _first_timestamp(self, path: str) -> int:
         """``timestamp-0`` of the file's first well-formed data line (0 when there is none)."""
@@ -306,7 +337,7 @@ class Bc2AdlsSource:
                 if (
                     seen is None
                     or item.timestamp > seen.timestamp
-                    or (item.timestamp == seen.timestamp and item.row is None)
+                    or (item.timestamp == seen.timestamp and item.line is None)
                 ):
                     events[key] = item
             if lines >= self.batch_size:
@@ -344,7 +375,7 @@ class Bc2AdlsSource:
         done: set[str],
         partial: bool,
     ) -> Batch:
-        upserts = [e for e in events.values() if e.row is not None]
+        lines = [e.line for e in events.values() if e.line is not None]
         watermark: dict[str, Any] = (
             {"files": sorted(done), "partial": {"file": rel, "line": span[1]}}
             if partial
@@ -353,12 +384,12 @@ class Bc2AdlsSource:
         return Batch(
             table=table,
             columns=columns,
-            rows=[e.row for e in upserts if e.row is not None],
+            rows=[],
             source_ref=f"{rel}:lines {span[0]}-{span[1]}",
             watermark=watermark,
             bad_rows=bad,
-            source_versions=[str(e.timestamp) for e in upserts],
-            delete_system_ids=[(e.company, e.system_id) for e in events.values() if e.row is None],
+            delete_system_ids=[(e.company, e.system_id) for e in events.values() if e.line is None],
+            copy_text="".join(f"{line}\n" for line in lines) if lines else None,
         )
 
     def totals(self, company: str) -> dict[str, Any]:
@@ -372,7 +403,7 @@ class Bc2AdlsSource:
                 continue
             declared = self._cdm_attributes(table)
             metrics = [(m, col) for m, (t, col) in SUMS.items() if t is table]
-            live: dict[str, tuple[int, tuple[Any, ...] | None]] = {}
+            live: dict[str, tuple[int, tuple[str, ...] | None]] = {}
             for path in self._ordered(paths):
                 positions = [self._raw_columns(table, path, declared).index(col) for _, col in metrics]
                 for _, event in self._read_file(table, path, company, declared):
@@ -382,12 +413,13 @@ class Bc2AdlsSource:
                     if (
                         seen is None
                         or event.timestamp > seen[0]
-                        or (event.timestamp == seen[0] and event.row is None)
+                        or (event.timestamp == seen[0] and event.line is None)
                     ):
-                        amounts = None if event.row is None else tuple(event.row[i] for i in positions)
+                        fields = None if event.line is None else event.line.split("\t")
+                        amounts = None if fields is None else tuple(fields[i] for i in positions)
                         live[event.system_id] = (event.timestamp, amounts)
             alive = [amounts for _, amounts in live.values() if amounts is not None]
             counts[table.name] = len(alive)
             for i, (metric, _) in enumerate(metrics):
-                sums[metric] = sum((Decimal(a[i] or 0) for a in alive), Decimal(0))
+                sums[metric] = sum((Decimal(a[i]) for a in alive if a[i] != "\\N"), Decimal(0))
         return {"row_counts": counts, **sums}
