@@ -146,3 +146,23 @@ def test_revaluation_fifo_affected_decreases(shared_dir: Path) -> None:
     for scenario, ile in sales.items():
         assert ile.act == (D("-8.00") if affected[scenario] else D("-10.00")), scenario
     assert sum(e.act for e in ledger.entries) == 0
+
+
+def test_prune_forgets_settled_entries_only() -> None:
+    """Settled entries leave memory; open, uninvoiced or charge-pending ones stay; costs still flow."""
+    ledger = _ledger("FIFO")
+    settled_in = ledger.purchase("A", "", D(2), D(10), d=date(2020, 1, 2), doc="P1")
+    settled_out = ledger.sale("A", "", D(2), date(2020, 1, 3), "S1")
+    open_in = ledger.purchase("A", "", D(5), D(10), d=date(2020, 1, 4), doc="P2")
+    charged = ledger.purchase("A", "", D(1), D(10), d=date(2020, 1, 5), doc="P3")
+    ledger.sale("A", "", D(6), date(2020, 1, 6), "S2")  # closes P2 and P3
+    ledger.expect_charge(charged)
+    ledger.adjust_cost()
+    # P1, S1, P2 and S2 are settled; P3 waits for its announced charge.
+    assert ledger.prune(date(2020, 2, 1)) == 4
+    assert [e.document_no for e in ledger.entries] == ["P3"] and open_in.remaining_quantity == 0
+    ledger.item_charge(charged, date(2020, 3, 1), "PIC1", D("6.00"))
+    ledger.adjust_cost()
+    s2 = charged.applied[0][0]  # a forgotten entry still gets the cost that flows to it
+    assert s2.document_no == "S2" and s2.act == D("-66.00") and settled_in.act + settled_out.act == 0
+    assert ledger.prune(date(2020, 4, 1)) == 1 and ledger.entries == []

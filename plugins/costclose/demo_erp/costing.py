@@ -91,6 +91,7 @@ class Ile:
     production: ProductionOrder | None = None
     last_cost_date: date | None = None
     written: tuple[Any, ...] | None = None  # the row state last handed to the database
+    pending_charges: int = 0  # item charges announced but not yet posted
 
     @property
     def positive(self) -> bool:
@@ -432,6 +433,15 @@ class Ledger:
         return targets, (value, qty, residual, avg)
 
     # ------------------------------------------------------------------ bounded memory
+    def expect_charge(self, ile: Ile) -> None:
+        """Announce an item charge that will be assigned to ``ile`` later (it stays in memory until then)."""
+        ile.pending_charges += 1
+
+    @staticmethod
+    def _final(e: Ile) -> bool:
+        """No further cost can arrive: completely invoiced, no expected cost, no announced item charge."""
+        return e.invoiced_quantity == e.quantity and not e.exp and not e.pending_charges
+
     def prune(self, cutoff: date) -> int:
         """Forget settled entries dated before ``cutoff`` (the caller has written them); returns how many.
 
@@ -446,7 +456,7 @@ class Ledger:
             if self.items[item_no].costing_method != "Average":
                 continue
             old = [e for e in entries if self._period_key(e.posting_date) < cut_key]
-            if not old or any(not e.positive and e.invoiced_quantity != e.quantity for e in old):
+            if not old or any(not self._final(e) for e in old):
                 continue
             state = self._avg_state.get(item_no, (ZERO, ZERO, ZERO, self.items[item_no].unit_cost))
             self._avg_state[item_no] = self._average_walk(old, state)[1]
@@ -454,7 +464,7 @@ class Ledger:
             self.by_item[item_no] = [e for e in entries if self._period_key(e.posting_date) >= cut_key]
 
         def settled(e: Ile) -> bool:
-            if e.posting_date >= cutoff or e.exp or e.invoiced_quantity != e.quantity or e.remaining_quantity:
+            if e.posting_date >= cutoff or not self._final(e) or e.remaining_quantity:
                 return False
             if self.items[e.item_no].costing_method == "Average":
                 return e.entry_no in folded
@@ -602,6 +612,7 @@ class Ledger:
             source_code="PURCHASES",
         )
         ile.last_cost_date = d
+        ile.pending_charges = max(0, ile.pending_charges - 1)
 
     def _outbound(
         self,

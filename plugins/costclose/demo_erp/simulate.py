@@ -17,6 +17,7 @@ leave the engine in batches (``store.flush``) so the database side is COPY only.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import random
@@ -46,6 +47,7 @@ REVALUATIONS = {
     8: (("WRB-2001", Decimal("1.06")), ("1920-S", Decimal("0.97"))),
 }
 PRODUCED = ("SP-SCM1009", "SP-SCM1020", "SP-SCM1011")
+REORDER_POINT = 20
 ASSEMBLED = ("1925-W", "1953-W")
 
 
@@ -176,7 +178,7 @@ class Business:
         )
 
     # ------------------------------------------------------------------ item pools
-    @property
+    @functools.cached_property
     def resale_items(self) -> list[str]:
         return [
             i
@@ -205,6 +207,7 @@ class Business:
                 )
             )
         if self.rng.random() < 0.12:
+            self.ledger.expect_charge(ile)
             charge = r2(qty * (self.unit_costs[item_no] or Decimal(10)) * Decimal("0.02") + 5)
             due = d + timedelta(days=self.rng.randint(1, 50))
             self.pending.append(
@@ -359,8 +362,10 @@ class Business:
         if d.weekday() >= 5:
             return
         for _ in range(self._count(1.1 * self.scale)):
-            item_no = self.rng.choice(self.resale_items)
-            self.buy(item_no, self.rng.choice(SALES_LOCATIONS), Decimal(self.rng.randint(5, 30)), d)
+            # Replenishment: buy when the location's stock of the item is below its reorder point.
+            item_no, loc = self.rng.choice(self.resale_items), self.rng.choice(SALES_LOCATIONS)
+            if self.ledger.on_hand(item_no, loc) < REORDER_POINT:
+                self.buy(item_no, loc, Decimal(self.rng.randint(5, 30)), d)
         for _ in range(self._count(1.8 * self.scale)):
             self.sell(d)
         for _ in range(self._count(0.3 * self.scale)):
