@@ -78,8 +78,17 @@ def test_rounding_average_vs_other(shared_dir: Path, method: str) -> None:
     assert [per_ile[w["item_ledger_entry_no"]] for w in want] == [
         D(str(w["cost_amount_actual"])) for w in want
     ]
-    rounding = [(v["item_ledger_entry_no"], v["posting_date"], v["cost_amount_actual"], v["valued_quantity"],
-                 v["item_ledger_entry_quantity"]) for v in ves if v["entry_type"] == "Rounding"]  # fmt: skip
+    rounding = [
+        (
+            v["item_ledger_entry_no"],
+            v["posting_date"],
+            v["cost_amount_actual"],
+            v["valued_quantity"],
+            v["item_ledger_entry_quantity"],
+        )
+        for v in ves
+        if v["entry_type"] == "Rounding"
+    ]
     if method == "Average":
         assert rounding == []
     else:
@@ -135,11 +144,15 @@ def test_revaluation_fifo_affected_decreases(shared_dir: Path) -> None:
     fx = _fixture(shared_dir, "revaluation_fifo_affected_decreases")
     ledger = _ledger("FIFO")
     ledger.purchase("A", "", D(6), D(10), d=date(2020, 1, 1), doc="P")
-    before = {s: ledger.sale("A", "", D(1), d, s) for s, d in
-              (("A", date(2020, 2, 1)), ("B", date(2020, 3, 1)), ("C", date(2020, 4, 1)))}  # fmt: skip
+    before = {
+        s: ledger.sale("A", "", D(1), d, s)
+        for s, d in (("A", date(2020, 2, 1)), ("B", date(2020, 3, 1)), ("C", date(2020, 4, 1)))
+    }
     assert ledger.revalue("A", date(2020, 3, 1), D("0.8"), "REVAL") == D("-8.00")
-    after = {s: ledger.sale("A", "", D(1), d, s) for s, d in
-             (("D", date(2020, 2, 1)), ("E", date(2020, 3, 1)), ("F", date(2020, 4, 1)))}  # fmt: skip
+    after = {
+        s: ledger.sale("A", "", D(1), d, s)
+        for s, d in (("D", date(2020, 2, 1)), ("E", date(2020, 3, 1)), ("F", date(2020, 4, 1)))
+    }
     ledger.adjust_cost()
     sales = {**before, **after}
     affected = {r["scenario"]: r["affected"] for r in fx["rules_from_docs"]}
@@ -166,3 +179,31 @@ def test_prune_forgets_settled_entries_only() -> None:
     s2 = charged.applied[0][0]  # a forgotten entry still gets the cost that flows to it
     assert s2.document_no == "S2" and s2.act == D("-66.00") and settled_in.act + settled_out.act == 0
     assert ledger.prune(date(2020, 4, 1)) == 1 and ledger.entries == []
+
+
+@pytest.mark.parametrize("case", ["transfer_average_day", "transfer_standard"])
+def test_item_application_transfer_valuation(shared_dir: Path, case: str) -> None:
+    fx = next(
+        c for c in _fixture(shared_dir, "item_application_fixed_and_transfer")["cases"] if c["case"] == case
+    )
+    want = fx["expected_outputs_from_docs"]["value_entries"]
+    if case == "transfer_average_day":
+        ledger = _ledger("Average", period="Day")
+    else:
+        ledger = _ledger("Standard", standard=D(str(fx["setup"]["standard_cost_at_purchase"])))
+    for v in want:
+        if v["ile_type"] == "Purchase":
+            ledger.purchase(
+                "A", v["location"], D(1), D(str(v["cost_amount_actual"])), d=_iso(v["posting_date"]), doc="P"
+            )
+    if case == "transfer_standard":
+        ledger.standard_cost["A"] = D(
+            str(fx["setup"]["standard_cost_at_transfer"])
+        )  # new standard, no revaluation
+    ship = next(v for v in want if v["ile_type"] == "Transfer" and v["valued_quantity"] < 0)
+    receive = next(v for v in want if v["ile_type"] == "Transfer" and v["valued_quantity"] > 0)
+    out, inb = ledger.transfer(
+        "A", ship["location"], receive["location"], D(1), d=_iso(ship["posting_date"]), doc="T"
+    )
+    ledger.adjust_cost()
+    assert (out.act, inb.act) == (D(str(ship["cost_amount_actual"])), D(str(receive["cost_amount_actual"])))
