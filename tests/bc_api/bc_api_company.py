@@ -18,6 +18,7 @@ from costclose.demo_erp.schema import install
 from costclose.sources.bc_api import BcApiSource
 
 COMPANY = "CRONUS International Ltd."
+OTHER_COMPANY = "My Company"  # a second company in the same database: nothing of it may leak
 CLIENT_ID = "costclose-tests"
 N_VALUE_ENTRIES = 23
 # Tests retry fast: the server's faults are instantaneous, only the counts matter.
@@ -172,6 +173,16 @@ def seed_company(url: str) -> None:
                 "value_entry",
                 [{"company": COMPANY, **value_entry(n)} for n in range(1, N_VALUE_ENTRIES + 1)],
             )
+            cur.execute(
+                "insert into bc.company (name, display_name) values (%s, %s)", (OTHER_COMPANY, OTHER_COMPANY)
+            )
+            other = [
+                {"company": OTHER_COMPANY, **value_entry(n), "cost_amount_actual": Decimal(999)}
+                for n in (1, 2, 3)
+            ]
+            _insert(cur, "value_entry", other)
+            account = {"company": OTHER_COMPANY, "no": "2110", "name": "Other", "account_type": "Posting"}
+            _insert(cur, "g_l_account", [{**account, "direct_posting": True}])
             _insert(
                 cur,
                 "g_l_entry",

@@ -7,7 +7,15 @@ import time
 from decimal import Decimal
 
 import pytest
-from bc_api_company import CLIENT_ID, COMPANY, FAST_RETRY, N_VALUE_ENTRIES, BcEnvironment, value_entry
+from bc_api_company import (
+    CLIENT_ID,
+    COMPANY,
+    FAST_RETRY,
+    N_VALUE_ENTRIES,
+    OTHER_COMPANY,
+    BcEnvironment,
+    value_entry,
+)
 
 from costclose import bc_schema
 from costclose.bc_api_client import BcApiAuthError, BcApiError
@@ -207,7 +215,7 @@ def test_setup_tables_are_read_whole_and_removed_rows_become_deletes(bc_env: BcE
 
 def test_an_expired_token_is_fetched_again_once(bc_env: BcEnvironment) -> None:
     with bc_env.source() as source:
-        assert source.companies() == [COMPANY]
+        assert source.companies() == [COMPANY, OTHER_COMPANY]
         bc_env.server.app.state.server.tokens.revoke_all()  # every token issued so far expires
         rows = _rows(_load(source, bc_schema.VALUE_ENTRY))
     assert len(rows) == N_VALUE_ENTRIES
@@ -239,4 +247,4 @@ def test_credentials_can_come_from_an_airflow_connection(
     )
     url = f"bc_api:{bc_env.server.base_url}?conn_id=bc_api_test"
     with BcApiSource(url, environ={}, retry=FAST_RETRY) as source:
-        assert source.companies() == [COMPANY]
+        assert source.companies() == [COMPANY, OTHER_COMPANY]
