@@ -155,6 +155,10 @@ def test_revaluation_fifo_affected_decreases(shared_dir: Path) -> None:
     }
     ledger.adjust_cost()
     sales = {**before, **after}
+    dates = {v["item_ledger_entry_no"]: v["valuation_date"] for v in _ves(ledger) if not v["adjustment"]}
+    for v in fx["value_entries"]:
+        if v["scenario"] and v["entry_type"] == "Direct Cost":
+            assert dates[sales[v["scenario"]].entry_no] == _iso(v["valuation_date"]), v["scenario"]
     affected = {r["scenario"]: r["affected"] for r in fx["rules_from_docs"]}
     for scenario, ile in sales.items():
         assert ile.act == (D("-8.00") if affected[scenario] else D("-10.00")), scenario

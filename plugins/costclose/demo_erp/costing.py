@@ -265,7 +265,10 @@ class Ledger:
                 ("order_type", ile.order_type),
                 ("order_no", ile.order_no),
                 ("order_line_no", 1 if ile.order_no else 0),
-                ("valuation_date", ile.posting_date if ile.positive else d),
+                (
+                    "valuation_date",
+                    ile.posting_date if ile.positive else self._outbound_valuation_date(ile, d),
+                ),
             ):
                 row[_V[column]] = value
         for column, value in fields.items():
@@ -280,6 +283,15 @@ class Ledger:
         if ile is not None:
             self._book(ile, no, row, act, exp)
         return no
+
+    @staticmethod
+    def _outbound_valuation_date(ile: Ile, d: date) -> date:
+        """§A.10: a decrease is valued from its posting date, or from the latest valuation date of the
+        inbound entries it is applied to (their posting or revaluation dates) when that is later."""
+        latest = d
+        for inb, _ in ile.applied:
+            latest = max(latest, inb.posting_date, *(r[1] for r in inb.revaluations))
+        return latest
 
     def _book(self, ile: Ile, no: int, row: list[Any], act: Decimal, exp: Decimal) -> None:
         """Keep the item ledger entry's costing state in step with its new value entry."""
