@@ -446,7 +446,7 @@ def _copy_text(raw: str) -> str:
 
 
 def _copy_enum(raw: str) -> str:
-    return raw.replace("\t", "\\t") if raw.strip() else ""
+    return raw if raw.strip() else ""
 
 
 def _copy_date(raw: str) -> str:
@@ -477,6 +477,34 @@ COPY_CONVERTERS: dict[str, Callable[[str], str]] = {
     KIND_BOOL: _copy_as_is,
     KIND_ENUM: _copy_enum,
 }
+
+
+# Kinds whose text needs more than the line-wide unescaping of ``copy_line``.
+_SPECIAL = {KIND_DATE: _copy_date, KIND_DATETIME: _copy_datetime, KIND_ENUM: _copy_enum}
+
+
+class CopyPlan:
+    """Turns the captured fields of a ``TypedLine`` into one COPY text line (raw columns in order)."""
+
+    def __init__(self, columns: list[CsvColumn | None], positions: list[int]) -> None:
+        self.positions = positions
+        self.special = [
+            (j, _SPECIAL[columns[i].kind])  # type: ignore[union-attr]
+            for j, i in enumerate(positions)
+            if columns[i].kind in _SPECIAL  # type: ignore[union-attr]
+        ]
+
+    def line(self, fields: list[str | None]) -> str:
+        """Raises ValueError for an impossible date."""
+        values = [fields[i] or "" for i in self.positions]
+        for j, convert in self.special:
+            values[j] = convert(values[j])
+        # NUL never occurs in BC text, so it can stand for the field separator while the whole line is
+        # unescaped at once: bc2adls's \" -> ", tabs -> \t (its \\ is already COPY's escape).
+        text = "\x00".join(values)
+        if "\\" in text or "\t" in text:
+            text = text.replace('\\"', '"').replace("\t", "\\t")
+        return text.replace("\x00", "\t")
 
 
 class TypedLine:

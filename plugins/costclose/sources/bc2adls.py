@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -53,7 +53,7 @@ class _Layout:
     created_at: int
     company_at: int
     typed: fmt.TypedLine
-    copy_plan: list[tuple[int, Callable[[str], str]]]  # (header position, to COPY text) per raw column
+    copy_plan: fmt.CopyPlan
 
     @property
     def raw_columns(self) -> list[str]:
@@ -148,7 +148,7 @@ class Bc2AdlsSource:
             fmt.line_pattern(len(names)),
             *system,
             fmt.TypedLine(columns, {*kept, *system}),
-            [(i, fmt.COPY_CONVERTERS[columns[i].kind]) for i in kept],  # type: ignore[union-attr]
+            fmt.CopyPlan(columns, kept),
         )
 
     # -- parsing --------------------------------------------------------------------------------
@@ -250,7 +250,7 @@ class Bc2AdlsSource:
             system_id = (fields[layout.id_at] or "").strip("{}").lower()
             if fields[layout.created_at] == "":
                 return _Event(row_company, system_id, timestamp, None)
-            text = "\t".join([convert(fields[i] or "") for i, convert in layout.copy_plan])
+            text = layout.copy_plan.line(fields)
         except ValueError:  # includes UnicodeDecodeError and impossible dates
             return False
         return _Event(row_company, system_id, timestamp, f"{text}\t{timestamp}")
@@ -393,7 +393,10 @@ class Bc2AdlsSource:
         )
 
     def totals(self, company: str) -> dict[str, Any]:
-        """Consolidate every delta file (as bc2adls would) and total the company's live rows."""
+        """Consolidate every delta file (as bc2adls would) and total the company's live rows.
+
+        Lines are accepted exactly as the load accepts them; quarantined lines are not counted.
+        """
         counts: dict[str, int] = {}
         sums: dict[str, Decimal] = {}
         for table in bc_schema.RAW_TABLES:
@@ -405,19 +408,19 @@ class Bc2AdlsSource:
             metrics = [(m, col) for m, (t, col) in SUMS.items() if t is table]
             live: dict[str, tuple[int, tuple[str, ...] | None]] = {}
             for path in self._ordered(paths):
-                positions = [self._raw_columns(table, path, declared).index(col) for _, col in metrics]
+                raw_columns = self._raw_columns(table, path, declared)
+                positions = [raw_columns.index(col) for _, col in metrics]
                 for _, event in self._read_file(table, path, company, declared):
                     if not isinstance(event, _Event):
                         continue
                     seen = live.get(event.system_id)
-                    if (
-                        seen is None
-                        or event.timestamp > seen[0]
-                        or (event.timestamp == seen[0] and event.line is None)
-                    ):
+                    deleted = event.line is None
+                    if seen is None or event.timestamp > seen[0] or (event.timestamp == seen[0] and deleted):
                         fields = None if event.line is None else event.line.split("\t")
-                        amounts = None if fields is None else tuple(fields[i] for i in positions)
-                        live[event.system_id] = (event.timestamp, amounts)
+                        live[event.system_id] = (
+                            event.timestamp,
+                            None if fields is None else tuple(fields[i] for i in positions),
+                        )
             alive = [amounts for _, amounts in live.values() if amounts is not None]
             counts[table.name] = len(alive)
             for i, (metric, _) in enumerate(metrics):
