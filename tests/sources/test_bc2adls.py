@@ -244,3 +244,39 @@ def test_hostile_company_name_round_trips(source_url: str, warehouse_url: str, t
 
     assert report.tables["value_entry"].upserted == 6
     assert raw_rows(warehouse_url, hostile) == source_rows(source_url, hostile)
+
+
+def test_server_built_csv_lines_equal_the_python_formatter(source_url: str) -> None:
+    """The exporter builds lines in SQL for speed; they equal the reference formatter's, value for value."""
+    from psycopg2 import sql
+
+    from costclose.bc2adls_export import format as fmt
+    from costclose.bc2adls_export.exporter import _csv_line, line_sql
+
+    seed_company(source_url, COMPANY, value_entry_count=12, g_l_entry_count=3)
+    execute(
+        source_url,
+        "update bc.value_entry set system_created_at = '2025-03-04 05:06:07.891999+02', "
+        "description = E'tab\\there, new\\nline, \"q\" \\\\ end' where entry_no = 2",
+    )
+    execute(source_url, "update bc.location set system_created_at = null where code = 'BLUE'")
+    conn = psycopg2.connect(source_url)
+    compared = 0
+    with conn, conn.cursor() as cur:
+        cur.execute("set timezone = 'Europe/Copenhagen'")  # the exporter must not depend on it
+        for table in bc_schema.RAW_TABLES:
+            cur.execute(
+                sql.SQL("select {}, {} from bc.{} order by row_version").format(
+                    line_sql(table),
+                    sql.SQL(", ").join(map(sql.Identifier, table.column_names)),
+                    sql.Identifier(table.name),
+                )
+            )
+            for line, *values in cur.fetchall():
+                row = dict(zip(table.column_names, values, strict=True))
+                if row["system_created_at"] is None:
+                    row["system_created_at"] = fmt.NULL_CREATED_AT
+                assert f"{line}\r\n" == _csv_line(fmt.csv_columns(table), row), (table.name, line)
+                compared += 1
+    conn.close()
+    assert compared == 12 + 3 + 3 + 2 + 6 + 2 + 1  # every seeded row of every table

@@ -99,6 +99,45 @@ def _csv_line(columns: list[fmt.CsvColumn], values: dict[str, Any]) -> str:
     )
 
 
+_NULL_GUID_FIELD = '"{00000000-0000-0000-0000-000000000000}"'
+_DATETIME_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'
+_SIMPLE_SQL = {
+    fmt.KIND_ENUM: "coalesce(nullif({}, ''), ' ')",
+    fmt.KIND_INT: "coalesce({}, 0)::text",
+    fmt.KIND_DEC: "trim_scale(coalesce({}, 0))::text",
+    fmt.KIND_DATE: "coalesce(to_char({}, 'YYYY-MM-DD'), '')",
+    fmt.KIND_BOOL: "case when {} then 'true' else 'false' end",
+}
+
+
+def _sql_value(col: fmt.CsvColumn) -> sql.Composable:
+    """SQL rendering one column's value exactly as ``fmt.format_value`` does (see its rules)."""
+    if col.column is None:
+        return sql.Literal(_NULL_GUID_FIELD)
+    c = sql.Identifier(col.column)
+    if col.kind == fmt.KIND_TEXT:
+        return sql.SQL(
+            "'\"' || replace(replace(replace(replace(coalesce({}, ''), E'\\n', ' '), E'\\r', ' '), "
+            "E'\\\\', E'\\\\\\\\'), '\"', E'\\\\\"') || '\"'"
+        ).format(c)
+    if col.kind == fmt.KIND_GUID:
+        return sql.SQL("{} || upper(coalesce({}, {}::uuid)::text) || {}").format(
+            sql.Literal('"{'), c, sql.Literal(str(fmt.NULL_GUID)), sql.Literal('}"')
+        )
+    if col.kind in _SIMPLE_SQL:
+        return sql.SQL(_SIMPLE_SQL[col.kind]).format(c)
+    # DateTime: UTC with milliseconds; a NULL SystemCreatedAt is 1900-01-01 (not a delete marker)
+    empty = fmt.format_datetime(fmt.NULL_CREATED_AT) if col.column == "system_created_at" else ""
+    return sql.SQL("coalesce(to_char({} at time zone 'UTC', {}), {})").format(
+        c, sql.Literal(_DATETIME_FORMAT), sql.Literal(empty)
+    )
+
+
+def line_sql(table: bc_schema.Table) -> sql.Composable:
+    """SQL building each row's bc2adls CSV line (without the line end) on the database server."""
+    return sql.SQL(" || ',' || ").join(_sql_value(c) for c in fmt.csv_columns(table))
+
+
 class _Reader:
     """Reads one company's changes from the ERP database in one consistent snapshot."""
 
@@ -132,35 +171,33 @@ class _Reader:
             )
             return [(int(rv), sid, key) for rv, sid, key in cur.fetchall()]
 
-    def rows(self, table: bc_schema.Table, since: int) -> Iterator[dict[str, Any]]:
-        cols = table.column_names
+    def rows(self, table: bc_schema.Table, since: int) -> Iterator[tuple[int, str]]:
+        """(row version, bc2adls CSV line) of the rows changed since ``since``, built by the server."""
         with self.conn.cursor(name=f"export_{table.name}") as cur:
             cur.itersize = _FETCH
             cur.execute(
                 sql.SQL(
-                    "select {} from {} where company = %s and row_version > %s and row_version <= %s "
-                    "order by row_version"
-                ).format(sql.SQL(", ").join(map(sql.Identifier, cols)), self._ident(table.name)),
+                    "select row_version, {} from {} where company = %s and row_version > %s "
+                    "and row_version <= %s order by row_version"
+                ).format(line_sql(table), self._ident(table.name)),
                 (self.company, since, self.upto),
             )
-            for row in cur:
-                yield dict(zip(cols, row, strict=True))
+            yield from cur
 
 
-def _changes(
-    reader: _Reader, table: bc_schema.Table, since: int
-) -> Iterator[tuple[int, dict[str, Any], bool]]:
-    """(row version, values, is delete marker) in row-version order: rows merged with deletions."""
+def _changes(reader: _Reader, table: bc_schema.Table, since: int) -> Iterator[tuple[int, str, bool]]:
+    """(row version, CSV line with its end, is delete marker) in row-version order, deletions merged in."""
+    columns = fmt.csv_columns(table)
     deletes = reader.deletes(table, since)
     at = 0
-    for row in reader.rows(table, since):
-        while at < len(deletes) and deletes[at][0] < row["row_version"]:
-            rv, sid, key = deletes[at]
-            yield rv, _marker(table, reader.company, rv, sid, key), True
+    for rv, line in reader.rows(table, since):
+        while at < len(deletes) and deletes[at][0] < rv:
+            d_rv, sid, key = deletes[at]
+            yield d_rv, _csv_line(columns, _marker(table, reader.company, d_rv, sid, key)), True
             at += 1
-        yield int(row["row_version"]), row, False
-    for rv, sid, key in deletes[at:]:
-        yield rv, _marker(table, reader.company, rv, sid, key), True
+        yield int(rv), f"{line}\r\n", False
+    for d_rv, sid, key in deletes[at:]:
+        yield d_rv, _csv_line(columns, _marker(table, reader.company, d_rv, sid, key)), True
 
 
 def export_bc2adls(
@@ -182,6 +219,9 @@ def export_bc2adls(
     except psycopg2.OperationalError as exc:
         raise ExportError(f"Cannot connect to the ERP database {redact(dsn)}: {str(exc).strip()}") from exc
     conn.set_session(isolation_level=psycopg2.extensions.ISOLATION_LEVEL_REPEATABLE_READ, readonly=True)
+    with conn.cursor() as cur:
+        cur.execute("set timezone = 'UTC'")
+    conn.commit()
     try:
         reader = _Reader(conn, schema, company)
         settled = settled_row_version(dsn, schema, timeout=settle_timeout)
@@ -222,10 +262,8 @@ def _write_delta(
     out.fs.makedirs(out.path(DELTAS, entity), exist_ok=True)
     with out.fs.open(tmp, "wb") as f:
         f.write((",".join(c.name for c in columns) + "\r\n").encode("utf-8"))
-        for rv, values, is_delete in _changes(reader, table, since):
-            if not is_delete and values.get("system_created_at") is None:
-                values["system_created_at"] = fmt.NULL_CREATED_AT
-            f.write(_csv_line(columns, values).encode("utf-8"))
+        for rv, line, is_delete in _changes(reader, table, since):
+            f.write(line.encode("utf-8"))
             last = rv
             deletes += is_delete
             rows += not is_delete
