@@ -212,6 +212,31 @@ def docs_rows(shared_dir: Path) -> dict[str, list[Row]]:
         {"company": DOCS_POSTED, "g_l_entry_no": r["gl_entry_no"], "value_entry_no": r["value_entry_no"]}
         for r in ps["expected_outputs_from_docs"]["gl_item_ledger_relation"]
     ]
+    # their item ledger and application entries (the sale applied to the purchase)
+    rows["item_ledger_entry"] = [
+        {
+            "company": DOCS_POSTED,
+            "entry_no": e["entry_no"],
+            "item_no": "DOCS-1",
+            "posting_date": e["posting_date"],
+            "entry_type": e["entry_type"],
+            "quantity": Decimal(e["quantity"]),
+            "drop_shipment": False,
+        }
+        for e in ps["item_ledger_entries"]
+    ]
+    rows["item_application_entry"] = [
+        {
+            "company": DOCS_POSTED,
+            "entry_no": a["entry_no"],
+            "item_ledger_entry_no": a["item_ledger_entry_no"],
+            "inbound_item_entry_no": a["inbound_item_entry_no"],
+            "outbound_item_entry_no": a["outbound_item_entry_no"],
+            "quantity": Decimal(a["quantity"]),
+            "posting_date": "2020-01-15" if a["outbound_item_entry_no"] else "2020-01-01",
+        }
+        for a in ps["item_application_entries"]
+    ]
     for e in exp["value_entries"]:
         rows["value_entry"].append(
             ve(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from dbt_warehouse import MFG, OPEN, POSTED, Warehouse
+from dbt_warehouse import DOCS_POSTED, MFG, OPEN, POSTED, Warehouse
 
 
 def test_inventory_valuation_rolls_balances_forward(warehouse: Warehouse) -> None:
@@ -55,3 +55,20 @@ def test_cost_spec_values_remaining_quantity_at_unit_cost(warehouse: Warehouse) 
         ("2024-03-31", "Direct Cost", 7, Decimal("506.6"), Decimal("3546.2")),
         ("2024-03-31", "Total", 7, Decimal("506.6"), Decimal("3546.2")),
     ]
+
+
+def test_cost_shares_split_cost_of_sales_and_inventory(warehouse: Warehouse) -> None:
+    sales = warehouse.query(
+        "select quantity, material, material_overhead, capacity, variance, total"
+        " from marts.fct_cost_shares_breakdown"
+        " where company = %s and cost_share = 'Sales'",
+        (DOCS_POSTED,),
+    )
+    # the docs' purchase (70 direct + 10 overhead) forwarded to its sale: COGS 80 = 70 material + 10 overhead
+    assert sales == [(10, Decimal(70), Decimal(10), 0, 0, Decimal(80))]
+    inventory = warehouse.query(
+        "select quantity, material, total from marts.fct_cost_shares_breakdown"
+        " where company = %s and cost_share = 'Inventory'",
+        (POSTED,),
+    )
+    assert inventory == [(7, Decimal("3546.2"), Decimal("3546.2"))]

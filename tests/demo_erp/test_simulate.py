@@ -224,3 +224,14 @@ def test_forgetting_settled_entries_changes_nothing(make_database: Callable[[str
         ))  # fmt: skip
     assert tables[0][0] == tables[1][0] and len(tables[0][0]) > 500
     assert tables[0][1] == tables[1][1]
+
+
+def test_seeding_an_existing_company_is_refused_with_advice(make_database: Callable[[str], str]) -> None:
+    from costclose.demo_erp.errors import DemoErpError
+
+    url = make_database("erp")
+    simulate.seed(url, "CRONUS", months=1, scale=0.2, seed=1, start=START)
+    before = _rows(url, "select count(*), max(row_version) from bc.value_entry")
+    with pytest.raises(DemoErpError, match="--replace"):
+        simulate.seed(url, "CRONUS", months=1, scale=0.2, seed=2, start=START)
+    assert _rows(url, "select count(*), max(row_version) from bc.value_entry") == before

@@ -12,17 +12,13 @@ from rich.table import Table
 
 from costclose import db
 from costclose.config import settings
-from costclose.errors import CostcloseError
+from costclose.demo_erp.errors import DemoErpError
 
 console = Console()
 
 app = typer.Typer(
     help="The BC-shaped demo ERP: seed a company, show its URL, post its cost.", no_args_is_help=True
 )
-
-
-class DemoErpError(CostcloseError):
-    """A demo-ERP command cannot run as asked."""
 
 
 def _month(text: str | None) -> date | None:

@@ -35,6 +35,7 @@ from psycopg2.extensions import connection
 from costclose.demo_erp import discrepancies as discrepancy_kinds
 from costclose.demo_erp import gl_posting, masterdata, schema, store
 from costclose.demo_erp.costing import ZERO, Ile, ItemInfo, Ledger, ProductionOrder, r2
+from costclose.demo_erp.errors import DemoErpError
 
 log = logging.getLogger(__name__)
 
@@ -541,6 +542,14 @@ def seed(
     conn, owned = _connect(conn_or_url)
     try:
         schema.install(conn)
+        with conn.cursor() as cur:
+            cur.execute("select 1 from bc.company where name = %s", (company,))
+            if cur.fetchone():
+                conn.rollback()
+                raise DemoErpError(
+                    f"Company {company!r} is already seeded in this database; use another company name, "
+                    "or reseed with `costclose demo-erp seed --replace`."
+                )
         start = start.replace(day=1)
         masterdata.load_company(conn, company, start=start, months=months)
         conn.commit()

@@ -1,0 +1,317 @@
+-- (Step 2/2 of Cost Shares Breakdown, spec §D.4) One row per company x item ledger entry up to the
+-- valuation date (Average items skipped, as BC does): its cost split into material, capacity,
+-- capacity overhead, material overhead, subcontracted, variance (and the variance split), revaluation
+-- and rounding. Inbound entries take the split from their own value entries (output entries take
+-- capacity, capacity overhead and subcontracted cost from their order's capacity entries, scaled by
+-- quantity / output quantity). Outbound entries and transfer receipts receive the split of the entries
+-- they are applied to, in proportion applied quantity / source quantity, along chains of transfers;
+-- their own direct cost minus the forwarded other components is their material cost.
+{%- set parts = ['capacity', 'capacity_overhead', 'material_overhead', 'subcontracted', 'variance',
+    'purchase_variance', 'material_variance', 'capacity_variance', 'capacity_overhead_variance',
+    'mfg_overhead_variance', 'subcontracted_variance', 'revaluation', 'rounding', 'material'] %}
+
+with recursive
+
+remaining as (
+
+    select * from {{ ref('int_item_ledger_entries_remaining_at_valuation_date') }}
+
+),
+
+value_entries as (
+
+    select * from {{ ref('stg_bc__value_entries') }}
+
+),
+
+applications as (
+
+    select * from {{ ref('stg_bc__item_application_entries') }}
+
+),
+
+capacity_ledger_entries as (
+
+    select * from {{ ref('stg_bc__capacity_ledger_entries') }}
+
+),
+
+entries as (
+
+    select * from remaining
+    where costing_method != 'Average'
+
+),
+
+valuation_dates as (
+
+    select distinct
+        company,
+        valuation_date
+    from remaining
+
+),
+
+own_costs as (
+
+    select
+        entries.company,
+        entries.entry_no,
+        sum(value_entries.cost_amount_actual + value_entries.cost_amount_expected)
+        filter (where value_entries.entry_type = 'Direct Cost') as direct_cost,
+        sum(value_entries.cost_amount_actual + value_entries.cost_amount_expected)
+        filter (where value_entries.entry_type = 'Indirect Cost') as indirect_cost,
+        sum(value_entries.cost_amount_actual + value_entries.cost_amount_expected)
+        filter (where value_entries.entry_type = 'Revaluation') as revaluation,
+        sum(value_entries.cost_amount_actual + value_entries.cost_amount_expected)
+        filter (where value_entries.entry_type = 'Rounding') as rounding,
+        sum(value_entries.cost_amount_actual) filter (where value_entries.entry_type = 'Variance') as variance,
+        {%- for part, variance_type in [
+            ('purchase_variance', 'Purchase'), ('material_variance', 'Material'),
+            ('capacity_variance', 'Capacity'), ('capacity_overhead_variance', 'Capacity Overhead'),
+            ('mfg_overhead_variance', 'Manufacturing Overhead'), ('subcontracted_variance', 'Subcontracted'),
+        ] %}
+            sum(value_entries.cost_amount_actual + value_entries.cost_amount_expected) filter (
+                where value_entries.entry_type = 'Variance' and value_entries.variance_type = '{{ variance_type }}'
+            ) as {{ part }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    from entries
+    inner join value_entries
+        on
+            entries.company = value_entries.company
+            and entries.entry_no = value_entries.item_ledger_entry_no
+            and entries.valuation_date >= value_entries.posting_date
+    group by entries.company, entries.entry_no
+
+),
+
+-- the order's actual usage of capacity (CalcActualUsageCosts): direct cost is capacity, or subcontracted
+-- when the capacity entry is subcontracting; indirect cost is capacity overhead
+order_usage as (
+
+    select
+        value_entries.company,
+        value_entries.order_type,
+        value_entries.order_no,
+        sum(value_entries.cost_amount_actual) filter (
+            where value_entries.entry_type = 'Direct Cost'
+            and not coalesce(capacity_ledger_entries.subcontracting, false)
+        ) as capacity,
+        sum(value_entries.cost_amount_actual) filter (
+            where value_entries.entry_type = 'Direct Cost' and coalesce(capacity_ledger_entries.subcontracting, false)
+        ) as subcontracted,
+        sum(value_entries.cost_amount_actual) filter (
+            where value_entries.entry_type = 'Indirect Cost'
+        ) as capacity_overhead
+    from value_entries
+    inner join valuation_dates on value_entries.company = valuation_dates.company
+    left join capacity_ledger_entries
+        on
+            value_entries.company = capacity_ledger_entries.company
+            and value_entries.capacity_ledger_entry_no = capacity_ledger_entries.entry_no
+    where
+        value_entries.item_ledger_entry_type = ''
+        and value_entries.order_no != ''
+        and value_entries.posting_date <= valuation_dates.valuation_date
+    group by value_entries.company, value_entries.order_type, value_entries.order_no
+
+),
+
+order_output as (
+
+    select
+        company,
+        order_type,
+        order_no,
+        sum(quantity) as output_quantity
+    from entries
+    where entry_type in ('Output', 'Assembly Output')
+    group by company, order_type, order_no
+
+),
+
+buffers as (
+
+    select
+        entries.company,
+        entries.entry_no,
+        coalesce(own_costs.direct_cost, 0) as direct_cost,
+        coalesce(own_costs.revaluation, 0) as own_revaluation,
+        coalesce(own_costs.rounding, 0) as own_rounding,
+        coalesce(order_usage.capacity * entries.quantity / nullif(order_output.output_quantity, 0), 0)
+            as capacity,
+        coalesce(order_usage.capacity_overhead * entries.quantity / nullif(order_output.output_quantity, 0), 0)
+            as capacity_overhead,
+        coalesce(order_usage.subcontracted * entries.quantity / nullif(order_output.output_quantity, 0), 0)
+            as subcontracted,
+        coalesce(own_costs.indirect_cost, 0) as material_overhead,
+        coalesce(own_costs.variance, 0) as variance,
+        coalesce(own_costs.purchase_variance, 0) as purchase_variance,
+        coalesce(own_costs.material_variance, 0) as material_variance,
+        coalesce(own_costs.capacity_variance, 0) as capacity_variance,
+        coalesce(own_costs.capacity_overhead_variance, 0) as capacity_overhead_variance,
+        coalesce(own_costs.mfg_overhead_variance, 0) as mfg_overhead_variance,
+        coalesce(own_costs.subcontracted_variance, 0) as subcontracted_variance
+    from entries
+    left join own_costs on entries.company = own_costs.company and entries.entry_no = own_costs.entry_no
+    left join order_usage
+        on
+            entries.company = order_usage.company
+            and entries.order_type = order_usage.order_type
+            and entries.order_no = order_usage.order_no
+            and entries.entry_type in ('Output', 'Assembly Output')
+    left join order_output
+        on
+            entries.company = order_output.company
+            and entries.order_type = order_output.order_type
+            and entries.order_no = order_output.order_no
+
+),
+
+own_splits as (
+
+    select
+        *,
+        own_revaluation as revaluation,
+        own_rounding as rounding,
+        direct_cost - (capacity + capacity_overhead + subcontracted) as material
+    from buffers
+
+),
+
+-- one application step: an inbound entry to an outbound entry applied to it, and a transfer shipment to
+-- its receipt; factor = applied quantity / source quantity
+edges as (
+
+    select
+        applications.company,
+        applications.inbound_item_entry_no as from_entry_no,
+        applications.outbound_item_entry_no as to_entry_no,
+        applications.quantity / sources.quantity as factor
+    from applications
+    inner join entries as sources
+        on
+            applications.company = sources.company
+            and applications.inbound_item_entry_no = sources.entry_no
+    inner join entries as targets
+        on
+            applications.company = targets.company
+            and applications.outbound_item_entry_no = targets.entry_no
+    where
+        applications.outbound_item_entry_no = applications.item_ledger_entry_no
+        and applications.posting_date <= sources.valuation_date
+        and sources.quantity != 0
+    union all
+    select
+        applications.company,
+        applications.outbound_item_entry_no as from_entry_no,
+        applications.inbound_item_entry_no as to_entry_no,
+        applications.quantity / sources.quantity as factor
+    from applications
+    inner join entries as sources
+        on
+            applications.company = sources.company
+            and applications.outbound_item_entry_no = sources.entry_no
+    inner join entries as receipts
+        on
+            applications.company = receipts.company
+            and applications.inbound_item_entry_no = receipts.entry_no
+    where
+        applications.inbound_item_entry_no = applications.item_ledger_entry_no
+        and applications.outbound_item_entry_no != 0
+        and receipts.entry_type = 'Transfer'
+        and receipts.quantity > 0
+        and applications.posting_date <= sources.valuation_date
+        and sources.quantity != 0
+
+),
+
+receivers as (
+
+    select distinct
+        company,
+        to_entry_no as entry_no
+    from edges
+
+),
+
+origins as (
+
+    select own_splits.*
+    from own_splits
+    left join receivers
+        on own_splits.company = receivers.company and own_splits.entry_no = receivers.entry_no
+    where receivers.entry_no is null
+
+),
+
+paths (company, origin_entry_no, entry_no, factor, depth) as (
+
+    select
+        origins.company,
+        origins.entry_no as origin_entry_no,
+        origins.entry_no,
+        1::numeric as factor,
+        0 as depth
+    from origins
+    union all
+    select
+        paths.company,
+        paths.origin_entry_no,
+        edges.to_entry_no as entry_no,
+        paths.factor * edges.factor as factor,
+        paths.depth + 1 as depth
+    from paths
+    inner join edges on paths.company = edges.company and paths.entry_no = edges.from_entry_no
+    where paths.depth < 50
+
+),
+
+forwarded as (
+
+    select
+        paths.company,
+        paths.entry_no,
+        {%- for part in parts %}
+            sum(paths.factor * origins.{{ part }}) as {{ part }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    from paths
+    inner join origins
+        on paths.company = origins.company and paths.origin_entry_no = origins.entry_no
+    where paths.depth > 0
+    group by paths.company, paths.entry_no
+
+),
+
+final as (
+
+    select
+        entries.company,
+        entries.entry_no,
+        entries.item_no,
+        entries.entry_type,
+        entries.posting_date,
+        entries.quantity,
+        entries.remaining_quantity,
+        entries.valuation_date,
+        forwarded.entry_no is not null as is_forwarded,
+        own_splits.revaluation as own_revaluation,
+        {%- for part in parts if part not in ('material', 'revaluation', 'rounding') %}
+            coalesce(forwarded.{{ part }}, own_splits.{{ part }}) as {{ part }},
+        {%- endfor %}
+        coalesce(forwarded.revaluation, 0) + own_splits.revaluation as revaluation,
+        coalesce(forwarded.rounding, 0) + own_splits.rounding as rounding,
+        case
+            when forwarded.entry_no is null then own_splits.material
+            else own_splits.direct_cost - (
+                    forwarded.capacity + forwarded.capacity_overhead + forwarded.material_overhead
+                    + forwarded.subcontracted + forwarded.variance + forwarded.revaluation + forwarded.rounding
+                )
+        end as material
+    from entries
+    inner join own_splits on entries.company = own_splits.company and entries.entry_no = own_splits.entry_no
+    left join forwarded on entries.company = forwarded.company and entries.entry_no = forwarded.entry_no
+
+)
+
+select * from final
