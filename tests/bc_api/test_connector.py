@@ -151,16 +151,16 @@ def test_an_untypeable_record_becomes_a_bad_row_not_a_gap(bc_env: BcEnvironment)
     assert len(_rows(batches)) == N_VALUE_ENTRIES - 1
 
 
-def test_rereads_run_at_most_five_at_a_time(bc_env: BcEnvironment) -> None:
-    with bc_env.source() as source:
+def test_rereads_run_at_most_five_at_a_time(bc_env_rw: BcEnvironment) -> None:
+    with bc_env_rw.source() as source:
         first = _load(source, bc_schema.VALUE_ENTRY)[-1].watermark
-    with connect(bc_env.erp_url) as conn, conn.cursor() as cur:
+    with connect(bc_env_rw.erp_url) as conn, conn.cursor() as cur:
         cur.execute("insert into bc.value_entry (company, entry_no, cost_amount_actual, cost_posted_to_g_l) "
                     "select %s, n, 1, 1 from generate_series(24, 60) n", (COMPANY,))  # fmt: skip
-    faults = bc_env.server.faults
+    faults = bc_env_rw.server.faults
     faults.reset_stats()
     faults.arm("slow", times=-1, path_contains="Entry_No", delay=0.3)
-    with bc_env.source(lookback=0, reread_chunk=1, range_width=4) as source:
+    with bc_env_rw.source(lookback=0, reread_chunk=1, range_width=4) as source:
         batches = _load(source, bc_schema.VALUE_ENTRY, first)
     rereads = [r for r in faults.requests if "Entry_No%20eq" in r.query]
     ranges = [r for r in faults.requests if "Entry_No%20le" in r.query]
@@ -171,12 +171,14 @@ def test_rereads_run_at_most_five_at_a_time(bc_env: BcEnvironment) -> None:
     assert numbers == [*range(3, 22, 3), *range(24, 61)]  # and in order: the watermark only moves forward
 
 
-def test_updated_cost_posted_to_g_l_is_picked_up_by_the_next_incremental_run(bc_env: BcEnvironment) -> None:
-    with bc_env.source(lookback=2) as source:
+def test_updated_cost_posted_to_g_l_is_picked_up_by_the_next_incremental_run(
+    bc_env_rw: BcEnvironment,
+) -> None:
+    with bc_env_rw.source(lookback=2) as source:
         first = _load(source, bc_schema.VALUE_ENTRY)[-1].watermark
     # Post Inventory Cost to G/L posts entries 3 and 6; an old posted entry changes (outside the look-back
     # and not unposted: by design not re-read); two new entries arrive, one of them unposted.
-    with connect(bc_env.erp_url) as conn, conn.cursor() as cur:
+    with connect(bc_env_rw.erp_url) as conn, conn.cursor() as cur:
         cur.execute(
             "update bc.value_entry set cost_posted_to_g_l = cost_amount_actual where company = %s "
             "and entry_no in (3, 6)",
@@ -187,7 +189,7 @@ def test_updated_cost_posted_to_g_l_is_picked_up_by_the_next_incremental_run(bc_
             "values (%s, 24, 5.5, 5.5), (%s, 25, 7.75, 0)",
             (COMPANY, COMPANY),
         )
-    with bc_env.source(lookback=2) as source:
+    with bc_env_rw.source(lookback=2) as source:
         batches = _load(source, bc_schema.VALUE_ENTRY, first)
     rows = _rows(batches)
     assert sorted(rows) == [3, 6, 9, 12, 15, 18, 21, 22, 23, 24, 25]
@@ -197,15 +199,15 @@ def test_updated_cost_posted_to_g_l_is_picked_up_by_the_next_incremental_run(bc_
     last = batches[-1].watermark
     assert last["last_entry_no"] == 25
     assert last["unposted"] == [[9, 9], [12, 12], [15, 15], [18, 18], [21, 21], [25, 25]]
-    with bc_env.source(lookback=2) as source:
+    with bc_env_rw.source(lookback=2) as source:
         again = _rows(_load(source, bc_schema.VALUE_ENTRY, last))
     assert sorted(again) == [9, 12, 15, 18, 21, 24, 25]  # nothing new: the unposted + the last 2
 
 
-def test_setup_tables_are_read_whole_and_removed_rows_become_deletes(bc_env: BcEnvironment) -> None:
-    with bc_env.source() as source:
+def test_setup_tables_are_read_whole_and_removed_rows_become_deletes(bc_env_rw: BcEnvironment) -> None:
+    with bc_env_rw.source() as source:
         first = _load(source, bc_schema.LOCATION)
-        with connect(bc_env.erp_url) as conn, conn.cursor() as cur:
+        with connect(bc_env_rw.erp_url) as conn, conn.cursor() as cur:
             cur.execute("delete from bc.location where company = %s and code = 'EAST'", (COMPANY,))
         second = _load(source, bc_schema.LOCATION, first[-1].watermark)
     assert sum(len(b.rows) for b in first) == 3
@@ -222,11 +224,11 @@ def test_an_expired_token_is_fetched_again_once(bc_env: BcEnvironment) -> None:
     assert len([r for r in bc_env.server.faults.requests if r.path.endswith("/oauth2/v2.0/token")]) == 2
 
 
-def test_a_load_interrupted_between_pages_resumes_without_gaps_or_repeats(bc_env: BcEnvironment) -> None:
-    with connect(bc_env.erp_url) as conn, conn.cursor() as cur:
+def test_a_load_interrupted_between_pages_resumes_without_gaps_or_repeats(bc_env_rw: BcEnvironment) -> None:
+    with connect(bc_env_rw.erp_url) as conn, conn.cursor() as cur:
         cur.execute("insert into bc.item_ledger_entry (company, entry_no, item_no, quantity) "
                     "select %s, n, '1896-S', n from generate_series(6, 13) n", (COMPANY,))  # fmt: skip
-    with bc_env.source() as source:
+    with bc_env_rw.source() as source:
         first = next(source.fetch(COMPANY, bc_schema.ITEM_LEDGER_ENTRY, None))  # then the process dies
         assert first.watermark["next"].startswith("/ODataV4/")  # relative: survives a new host or port
         rest = _load(source, bc_schema.ITEM_LEDGER_ENTRY, first.watermark)

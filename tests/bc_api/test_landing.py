@@ -59,12 +59,12 @@ def test_bc_api_lands_the_same_rows_as_sql_and_the_totals_tie(
 
 
 def test_a_posting_after_the_load_is_picked_up_by_the_next_incremental_load(
-    bc_env: BcEnvironment, make_database: Callable[[str], str]
+    bc_env_rw: BcEnvironment, make_database: Callable[[str], str]
 ) -> None:
     warehouse = make_database("wh_api")
-    with bc_env.source(lookback=0) as source:
+    with bc_env_rw.source(lookback=0) as source:
         load(source, COMPANY, ["value_entry"], warehouse_url=warehouse)
-        with connect(bc_env.erp_url) as conn, conn.cursor() as cur:
+        with connect(bc_env_rw.erp_url) as conn, conn.cursor() as cur:
             cur.execute(
                 "update bc.value_entry set cost_posted_to_g_l = cost_amount_actual "
                 "where company = %s and entry_no in (3, 12)",

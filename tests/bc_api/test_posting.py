@@ -49,14 +49,14 @@ LINES = [
 ]  # fmt: skip
 
 
-def test_posting_a_journal_through_the_api_lands_g_l_entries(bc_env: BcEnvironment) -> None:
-    with _client(bc_env) as client:
+def test_posting_a_journal_through_the_api_lands_g_l_entries(bc_env_rw: BcEnvironment) -> None:
+    with _client(bc_env_rw) as client:
         result = post_journal(client, COMPANY, LINES, journal_code="CC202603")
         root = f"{client.api_root}/companies({client.get(client.api_root + '/companies')['value'][0]['id']})"
         gl = [r for p in client.pages(f"{root}/generalLedgerEntries") for r in p.rows]
         dims = client.get(f"{root}/generalLedgerEntries({gl[-1]['id']})/dimensionSetLines")["value"]
     assert result.lines_posted == 2
-    posted = _g_l(bc_env)
+    posted = _g_l(bc_env_rw)
     assert [(a, amt, doc, d, manual) for a, amt, doc, d, _, manual in posted] == [
         ("8620", Decimal("123.45"), "ADJ-2026-03", date(2026, 3, 31), False),
         ("8640", Decimal("-123.45"), "ADJ-2026-03", date(2026, 3, 31), False),
@@ -67,30 +67,32 @@ def test_posting_a_journal_through_the_api_lands_g_l_entries(bc_env: BcEnvironme
         ("8620", Decimal("123.45"), 0),
         ("8640", 0, Decimal("123.45")),
     ]
-    assert _journal_lines(bc_env) == 0  # BC deletes the posted lines
+    assert _journal_lines(bc_env_rw) == 0  # BC deletes the posted lines
 
 
-def test_accounts_without_direct_posting_are_reported_before_anything_is_sent(bc_env: BcEnvironment) -> None:
+def test_accounts_without_direct_posting_are_reported_before_anything_is_sent(
+    bc_env_rw: BcEnvironment,
+) -> None:
     lines = [
         ApiJournalLine("ADJ-1", date(2026, 3, 31), "2110", Decimal("10"), "Inventory"),
         ApiJournalLine("ADJ-1", date(2026, 3, 31), "7170", Decimal("-10"), "Inventory adjustment"),
     ]
-    with _client(bc_env) as client, pytest.raises(DirectPostingError) as err:
+    with _client(bc_env_rw) as client, pytest.raises(DirectPostingError) as err:
         post_journal(client, COMPANY, lines, journal_code="CC1")
     assert "Direct Posting = No: 2110, 7170" in str(err.value)
-    assert _g_l(bc_env) == []
-    assert [r for r in bc_env.server.faults.requests if r.method == "POST" and "journals" in r.path] == []
+    assert _g_l(bc_env_rw) == []
+    assert [r for r in bc_env_rw.server.faults.requests if r.method == "POST" and "journals" in r.path] == []
 
 
-def test_a_journal_bc_refuses_posts_nothing_and_a_retry_posts_once(bc_env: BcEnvironment) -> None:
+def test_a_journal_bc_refuses_posts_nothing_and_a_retry_posts_once(bc_env_rw: BcEnvironment) -> None:
     closed = [ApiJournalLine(ln.document_no, date(2026, 1, 31), ln.account_no, ln.amount) for ln in LINES]
-    with _client(bc_env) as client:
+    with _client(bc_env_rw) as client:
         with pytest.raises(BcApiError) as err:
             post_journal(client, COMPANY, closed, journal_code="CC202601")
         assert "closed accounting period starting 2026-01-01" in str(err.value)
-        assert _g_l(bc_env) == []
-        assert _journal_lines(bc_env) == 2  # BC keeps the lines of a batch that failed to post
+        assert _g_l(bc_env_rw) == []
+        assert _journal_lines(bc_env_rw) == 2  # BC keeps the lines of a batch that failed to post
         # The rerun with a corrected date reuses the batch, replaces its lines and posts them once.
         post_journal(client, COMPANY, LINES, journal_code="CC202601")
-    assert [row[1] for row in _g_l(bc_env)] == [Decimal("123.45"), Decimal("-123.45")]
-    assert _journal_lines(bc_env) == 0
+    assert [row[1] for row in _g_l(bc_env_rw)] == [Decimal("123.45"), Decimal("-123.45")]
+    assert _journal_lines(bc_env_rw) == 0
