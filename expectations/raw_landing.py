@@ -146,7 +146,8 @@ def _value_entry_suite(scope: Scope, conn: psycopg2.extensions.connection) -> Su
         """
     ).format(batch=BATCH)
     # Only entries with cost to post need a setup row (spec §B.3); assembly resources carry no
-    # inventory posting group and use the General Posting Setup only.
+    # inventory posting group and use the General Posting Setup only. A NULL group is BC's blank here:
+    # the required-field checks report the NULL itself, so one defect fails one check.
     missing_ips = sql.SQL(
         """
         select v.location_code, v.inventory_posting_group, count(*) as value_entries,
@@ -154,14 +155,14 @@ def _value_entry_suite(scope: Scope, conn: psycopg2.extensions.connection) -> Su
         from {batch} as v
         left join {ips} as s
           on s.company = {company}
-         and s.location_code = v.location_code
-         and s.invt_posting_group_code = v.inventory_posting_group
+         and s.location_code = coalesce(v.location_code, '')
+         and s.invt_posting_group_code = coalesce(v.inventory_posting_group, '')
         where s.company is null
           and v.inventory_posting_group <> ''
-          and v.inventoriable
+          and v.inventoriable is not false
           and (v.cost_amount_actual <> 0 or v.cost_amount_expected <> 0)
         group by v.location_code, v.inventory_posting_group
-        order by v.location_code, v.inventory_posting_group
+        order by v.location_code nulls first, v.inventory_posting_group nulls first
         """
     ).format(batch=BATCH, ips=contracts.raw("inventory_posting_setup").ident, company=company)
     missing_gps = sql.SQL(
@@ -171,10 +172,10 @@ def _value_entry_suite(scope: Scope, conn: psycopg2.extensions.connection) -> Su
         from {batch} as v
         left join {gps} as s
           on s.company = {company}
-         and s.gen_bus_posting_group = v.gen_bus_posting_group
-         and s.gen_prod_posting_group = v.gen_prod_posting_group
+         and s.gen_bus_posting_group = coalesce(v.gen_bus_posting_group, '')
+         and s.gen_prod_posting_group = coalesce(v.gen_prod_posting_group, '')
         where s.company is null
-          and v.inventoriable
+          and v.inventoriable is not false
           and (v.cost_amount_actual <> 0 or v.cost_amount_expected <> 0)
         group by v.gen_bus_posting_group, v.gen_prod_posting_group
         order by v.gen_bus_posting_group, v.gen_prod_posting_group

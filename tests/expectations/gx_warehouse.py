@@ -199,17 +199,18 @@ def seed_clean(conn: psycopg2.extensions.connection, company: str = "CRONUS") ->
         inventory_account="2110",
         inventory_account_interim="2111",
     )
-    insert(
-        conn,
-        "general_posting_setup",
-        company,
-        gen_bus_posting_group="DOMESTIC",
-        gen_prod_posting_group="RETAIL",
-        cogs_account="7190",
-        inventory_adjmt_account="7170",
-        direct_cost_applied_account="7170",
-        invt_accrual_acc_interim="5510",
-    )
+    for gen_bus in ("", "DOMESTIC"):  # CRONUS has a blank-business row per product group
+        insert(
+            conn,
+            "general_posting_setup",
+            company,
+            gen_bus_posting_group=gen_bus,
+            gen_prod_posting_group="RETAIL",
+            cogs_account="7190",
+            inventory_adjmt_account="7170",
+            direct_cost_applied_account="7170",
+            invt_accrual_acc_interim="5510",
+        )
     insert(
         conn,
         "item",

@@ -164,6 +164,10 @@ def missing_required(conn: psycopg2.extensions.connection) -> None:
     execute(conn, "update raw.value_entry set cost_posted_to_g_l = null where entry_no = 1")
 
 
+def null_posting_group(conn: psycopg2.extensions.connection) -> None:
+    execute(conn, "update raw.value_entry set gen_bus_posting_group = null where entry_no = 1")
+
+
 def no_accounting_periods_for_2025(conn: psycopg2.extensions.connection) -> None:
     execute(conn, "delete from raw.accounting_period where starting_date >= '2025-01-01'")
 
@@ -231,6 +235,10 @@ DISCREPANCIES = {
     ),
     "unknown enum value": (unknown_entry_type, {"raw.value_entry.enum.entry_type"}),
     "required field missing": (missing_required, {"raw.value_entry.required.cost_posted_to_g_l"}),
+    "posting group NULL instead of blank": (
+        null_posting_group,
+        {"raw.value_entry.required.gen_bus_posting_group"},
+    ),
     "posting dates outside the accounting periods": (
         no_accounting_periods_for_2025,
         {
