@@ -33,7 +33,7 @@ def _unposted_in_erp(chain) -> int:
         return int(cur.fetchone()[0])
 
 
-class Crash(RuntimeError):
+class CrashError(RuntimeError):
     pass
 
 
@@ -74,10 +74,10 @@ def test_a_crash_at_any_point_then_a_rerun_posts_exactly_once(chain, point: str)
 
     def hook(at: str) -> None:
         if at == point:
-            raise Crash(at)
+            raise CrashError(at)
 
     g0, _ = _erp_gl(chain)
-    with pytest.raises(Crash):
+    with pytest.raises(CrashError):
         post_period(COMPANY, parse_period(PERIOD), ErpTarget(chain.erp_url), dry_run=False, crash_hook=hook)
     rerun = post_period(COMPANY, parse_period(PERIOD), ErpTarget(chain.erp_url), dry_run=False)
     assert rerun.status in {"posted", "recovered"}
