@@ -17,9 +17,12 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import fsspec
@@ -395,34 +398,65 @@ class Bc2AdlsSource:
     def totals(self, company: str) -> dict[str, Any]:
         """Consolidate every delta file (as bc2adls would) and total the company's live rows.
 
-        Lines are accepted exactly as the load accepts them; quarantined lines are not counted.
+        Lines are accepted exactly as the load accepts them; quarantined lines are not counted. The
+        consolidation (latest ``timestamp-0`` per SystemId, a delete marker winning a tie) runs in a
+        throw-away on-disk SQLite database, so memory stays bounded however many rows there are;
+        amounts stay text there and are summed here as Decimal, exactly.
         """
         counts: dict[str, int] = {}
         sums: dict[str, Decimal] = {}
-        for table in bc_schema.RAW_TABLES:
-            paths = self._delta_files(table)
-            if not paths:
-                counts[table.name] = 0
-                continue
-            declared = self._cdm_attributes(table)
-            metrics = [(m, col) for m, (t, col) in SUMS.items() if t is table]
-            live: dict[str, tuple[int, tuple[str, ...] | None]] = {}
-            for path in self._ordered(paths):
-                raw_columns = self._raw_columns(table, path, declared)
-                positions = [raw_columns.index(col) for _, col in metrics]
+        with tempfile.TemporaryDirectory(prefix="costclose-bc2adls-") as scratch:
+            work = sqlite3.connect(Path(scratch) / "totals.sqlite")
+            try:
+                work.executescript(
+                    "pragma journal_mode = off; pragma synchronous = off; "
+                    "create table version "
+                    "(system_id text, ts integer, deleted integer, a0 text, a1 text, a2 text);"
+                )
+                for table in bc_schema.RAW_TABLES:
+                    metrics = [m for m, (t, _) in SUMS.items() if t is table]
+                    live = self._consolidate(work, table, company, [SUMS[m][1] for m in metrics])
+                    counts[table.name] = 0
+                    totals = [Decimal(0)] * len(metrics)
+                    for amounts in live:
+                        counts[table.name] += 1
+                        for i, amount in enumerate(amounts[: len(metrics)]):
+                            if amount not in (None, "\\N"):
+                                totals[i] += Decimal(amount)
+                    sums.update(zip(metrics, totals, strict=True))
+            finally:
+                work.close()
+        return {"row_counts": counts, **sums}
+
+    def _consolidate(
+        self, work: sqlite3.Connection, table: bc_schema.Table, company: str, amount_columns: list[str]
+    ) -> Iterator[tuple[str | None, ...]]:
+        """The amounts of the company's live rows of ``table`` after bc2adls's consolidation."""
+        work.execute("delete from version")
+        paths = self._delta_files(table)
+        if not paths:
+            return iter(())
+        declared = self._cdm_attributes(table)
+        for path in paths:
+            raw_columns = self._raw_columns(table, path, declared)
+            positions = [raw_columns.index(col) for col in amount_columns]
+
+            def versions(path: str = path, positions: list[int] = positions) -> Iterator[tuple[Any, ...]]:
                 for _, event in self._read_file(table, path, company, declared):
                     if not isinstance(event, _Event):
                         continue
-                    seen = live.get(event.system_id)
-                    deleted = event.line is None
-                    if seen is None or event.timestamp > seen[0] or (event.timestamp == seen[0] and deleted):
-                        fields = None if event.line is None else event.line.split("\t")
-                        live[event.system_id] = (
-                            event.timestamp,
-                            None if fields is None else tuple(fields[i] for i in positions),
-                        )
-            alive = [amounts for _, amounts in live.values() if amounts is not None]
-            counts[table.name] = len(alive)
-            for i, (metric, _) in enumerate(metrics):
-                sums[metric] = sum((Decimal(a[i]) for a in alive if a[i] != "\\N"), Decimal(0))
-        return {"row_counts": counts, **sums}
+                    if event.line is None:
+                        yield (event.system_id, event.timestamp, 1, None, None, None)
+                        continue
+                    fields = event.line.split("\t")
+                    amounts = [fields[i] for i in positions] + [None] * (3 - len(positions))
+                    yield (event.system_id, event.timestamp, 0, *amounts)
+
+            work.executemany("insert into version values (?, ?, ?, ?, ?, ?)", versions())
+        return iter(
+            work.execute(
+                "select a0, a1, a2 from (select deleted, a0, a1, a2, row_number() over ("
+                "  partition by system_id order by ts desc, deleted desc) as n from version) "
+                "where n = 1 and deleted = 0"
+            )
+        )
