@@ -530,7 +530,7 @@ def _guarded(server: BcApiServer, handler: Any, request: Request) -> Response:
     try:
         with server.db() as conn:
             return handler(request, conn, dict(request.path_params))  # type: ignore[no-any-return]
-    except ODataQueryError as exc:
+    except (ODataQueryError, ValueError) as exc:  # ValueError: e.g. $top=abc
         return _error(400, "BadRequest", str(exc))
     except LookupError as exc:
         return _error(404, "BadRequest_NotFound", str(exc))

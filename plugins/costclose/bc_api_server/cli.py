@@ -19,7 +19,7 @@ from costclose.bc_api_server.app import ServerConfig, create_app
 from costclose.errors import ConfigError
 
 SECRET_ENV = "BC_CLIENT_SECRET"  # noqa: S105 - the name of an environment variable, not a secret
-console = Console()
+console = Console(soft_wrap=True)  # URLs stay on one line, to copy
 app = typer.Typer(
     help="A BC-shaped HTTP server (API v2.0 + OData v4) over the demo ERP.", no_args_is_help=True
 )
