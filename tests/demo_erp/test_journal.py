@@ -59,6 +59,9 @@ def _lines(day: date = date(2025, 2, 28), debit: str = "2130", credit: str = "72
 def test_journal_posts_entries_relations_and_settles_value_entries(
     erp_conn: connection, company: str
 ) -> None:
+    with erp_conn.cursor() as cur:
+        cur.execute("select row_version from bc.value_entry where entry_no = 1")
+        version_before = cur.fetchone()[0]
     result = post_journal(erp_conn, company, _lines(), "close-2025-02-run-1")
     assert not result.duplicate and len(result.g_l_entry_nos) == 2
     with erp_conn.cursor() as cur:
@@ -67,6 +70,9 @@ def test_journal_posts_entries_relations_and_settles_value_entries(
         cur.execute("select count(*) from bc.g_l_item_ledger_relation where value_entry_no = 1")
         assert cur.fetchone()[0] == 2
     assert _state(erp_conn) == (2, 1, 1, D("362.60"), 0)
+    with erp_conn.cursor() as cur:  # the settled value entry has a new row version: exporters see it again
+        cur.execute("select row_version > %s from bc.value_entry where entry_no = 1", (version_before,))
+        assert cur.fetchone()[0] is True
 
 
 def test_same_key_twice_posts_once(erp_conn: connection, company: str) -> None:
