@@ -1,0 +1,52 @@
+"""The real inventory_close DAG, run once through `airflow dags test` on a seeded demo company.
+
+Airflow, cosmos, dbt and the posting run for real; Airflow's metadata is a throw-away SQLite file.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from costclose import config, db, orchestrate
+
+COMPANY = "CRONUS"
+PERIOD = "2026-02"
+
+
+@pytest.mark.slow
+def test_close_dag_posts_the_journal_once_and_writes_the_outputs(
+    costclose_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from costclose.demo_erp.simulate import seed
+
+    cfg_file = tmp_path / "costclose.yml"
+    cfg_file.write_text(f"companies:\n  - name: {COMPANY}\n    source: sql:db:erp\n    posting_target: erp\n")
+    monkeypatch.setenv("COSTCLOSE_CONFIG", str(cfg_file))
+    config.settings.cache_clear()
+    erp = db.database_url("erp")
+    seed(erp, company=COMPANY, months=14, scale=1, seed=5)
+    with db.connect(erp) as conn, conn.cursor() as cur:
+        cur.execute("select count(*) from bc.post_value_entry_to_g_l where company = %s", (COMPANY,))
+        queued_before = cur.fetchone()[0]
+    assert queued_before > 0, "the demo company has value entries waiting for Post Inventory Cost to G/L"
+
+    run = orchestrate.dags_test(
+        "inventory_close", "2026-03-01T03:00:00+00:00", {"period_end": PERIOD, "post": True}, sqlite=True
+    )
+    assert run.state == "success", run.output[-4000:]
+
+    out = costclose_env / "out" / COMPANY / PERIOD
+    journal = list(csv.DictReader((out / "adjusting_journal.csv").open()))
+    assert journal, "the close posted a journal"
+    assert sum(float(r["amount"]) for r in journal) == pytest.approx(0, abs=1e-6)
+    recon = list(csv.DictReader((out / "gl_reconciliation.csv").open()))
+    assert {r["row"] for r in recon} >= {"COGS", "Inventory Adjmt.", "Direct Cost Applied"}
+    with db.connect(erp) as conn, conn.cursor() as cur:
+        cur.execute(
+            "select count(*) from bc.post_value_entry_to_g_l where company = %s and posting_date <= %s",
+            (COMPANY, "2026-02-28"),
+        )
+        assert cur.fetchone()[0] == 0, "every postable entry up to the period end reached the G/L"
