@@ -261,8 +261,6 @@ class BcApiClient:
             limits=httpx.Limits(max_connections=max_concurrency, max_keepalive_connections=max_concurrency),
             follow_redirects=False,
         )
-        self.requests_sent = 0
-        self._count_lock = threading.Lock()
 
     def close(self) -> None:
         self._http.close()
@@ -324,8 +322,6 @@ class BcApiClient:
         while True:
             headers["Authorization"] = f"Bearer {self.token(refresh=refreshed)}"
             with self._slots:
-                with self._count_lock:
-                    self.requests_sent += 1
                 content = None if body is None else dumps(body).encode()
                 if content is not None:
                     headers["Content-Type"] = "application/json"
@@ -365,7 +361,7 @@ class BcApiClient:
             raise BcApiError(
                 f"BC API {method} {url} failed after {attempts} attempts "
                 f"({time.monotonic() - started:.1f} s): {exc}. Business Central is unavailable or "
-                "throttling; rerun later (the load resumes from its last committed batch)."
+                "throttling; run again later (a load resumes from its last committed batch)."
             ) from exc
 
     def _attempt(self, method: str, url: str, body: Any, *, read_only: bool, write: bool) -> Any:
@@ -402,7 +398,10 @@ class BcApiClient:
         try:
             return json.loads(resp.text, parse_float=Decimal)
         except ValueError as exc:
-            raise _Retryable(f"the response is not complete JSON ({len(resp.content)} bytes: {exc})") from exc
+            problem = f"the response is not complete JSON ({len(resp.content)} bytes: {exc})"
+            if write:  # BC did the write; sending it again would do it twice
+                raise BcApiError(f"BC API {method} {url}: {problem}. Check the journal in BC.") from exc
+            raise _Retryable(problem) from exc
 
     def get(self, url: str) -> Any:
         return self.request("GET", url)
@@ -413,6 +412,11 @@ class BcApiClient:
         next_url: str | None = url
         count = 0
         while next_url is not None:
+            if not self.same_origin(next_url):
+                raise BcApiError(
+                    f"BC API paging from {url} points to another host ({next_url}); the token is not sent "
+                    "there. Check the base URL in the source configuration."
+                )
             if next_url in seen or count >= max_pages:
                 raise BcApiError(
                     f"BC API paging from {url} did not end (next link {next_url} repeats or more than "

@@ -96,3 +96,18 @@ def test_a_journal_bc_refuses_posts_nothing_and_a_retry_posts_once(bc_env_rw: Bc
         post_journal(client, COMPANY, LINES, journal_code="CC202601")
     assert [row[1] for row in _g_l(bc_env_rw)] == [Decimal("123.45"), Decimal("-123.45")]
     assert _journal_lines(bc_env_rw) == 0
+
+
+def test_a_write_whose_answer_is_lost_is_not_sent_again(bc_env_rw: BcEnvironment) -> None:
+    faults = bc_env_rw.server.faults
+    faults.arm("drop", times=1, path_contains="/journals", method="POST")
+    faults.arm("truncate", times=1, path_contains="/journalLines", method="POST")
+    with _client(bc_env_rw) as client:
+        with pytest.raises(BcApiError, match="the connection dropped"):
+            post_journal(client, COMPANY, LINES, journal_code="CCLOST1")
+        with pytest.raises(BcApiError, match="not complete JSON"):
+            post_journal(client, COMPANY, LINES, journal_code="CCLOST1")
+    posts = [r for r in faults.requests if r.method == "POST" and not r.path.endswith("/token")]
+    assert [r.path.rsplit("/", 1)[-1] for r in posts] == ["journals", "journals", "journalLines"]
+    assert _journal_lines(bc_env_rw) == 1  # BC created the line whose answer was lost: once
+    assert _g_l(bc_env_rw) == []

@@ -131,3 +131,9 @@ def test_an_unpublished_web_service_is_reported_with_what_to_do(bc_env: BcEnviro
         client.get(f"{client.odata_root}/{company_segment(COMPANY)}/ValueEntriesQuery")
     assert "HTTP 404" in str(err.value)
     assert "publish it on BC's Web Services page" in str(err.value)
+
+
+def test_the_token_is_never_sent_to_another_host(bc_env: BcEnvironment) -> None:
+    with _client(bc_env) as client, pytest.raises(BcApiError, match="points to another host"):
+        list(client.pages("http://127.0.0.2:9/v2.0/production/api/v2.0/companies"))
+    assert bc_env.server.faults.requests == []

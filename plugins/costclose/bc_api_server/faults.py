@@ -55,6 +55,7 @@ class Fault:
     path_contains: str = ""
     retry_after: float | None = None
     delay: float = 0.0
+    method: str = ""  # only requests with this method ("" = any)
 
 
 @dataclass
@@ -84,11 +85,12 @@ class FaultPlan:
         path_contains: str = "",
         retry_after: float | None = None,
         delay: float = 0.0,
+        method: str = "",
     ) -> None:
         if kind not in KINDS:
             raise ValueError(f"unknown fault {kind!r}; use one of {KINDS}")
         with self._lock:
-            self.faults.append(Fault(kind, times, path_contains, retry_after, delay))
+            self.faults.append(Fault(kind, times, path_contains, retry_after, delay, method.upper()))
 
     def clear(self) -> None:
         with self._lock:
@@ -100,9 +102,11 @@ class FaultPlan:
             self.fired.clear()
             self.max_in_flight = 0
 
-    def take(self, path_and_query: str) -> Fault | None:
+    def take(self, method: str, path_and_query: str) -> Fault | None:
         with self._lock:
             for fault in self.faults:
+                if fault.method and fault.method != method:
+                    continue
                 if fault.times != 0 and fault.path_contains in path_and_query:
                     if fault.times > 0:
                         fault.times -= 1
@@ -159,7 +163,7 @@ class FaultMiddleware:
         record = RequestRecord(scope["method"], scope["path"], query, headers.get("data-access-intent"))
         self.plan.enter(record)
         try:
-            fault = self.plan.take(f"{scope['path']}?{query}")
+            fault = self.plan.take(scope["method"], f"{scope['path']}?{query}")
             if fault is None:
                 await self.app(scope, receive, send)
             elif fault.kind == "slow":
