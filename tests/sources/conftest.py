@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +12,17 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sources"))
 
 from bc_source_db import create_bc_layout
+
+
+@pytest.fixture(autouse=True)
+def _private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """costclose's home (caches such as the bc2adls totals) in a temporary folder, not the repo's."""
+    from costclose import config
+
+    monkeypatch.setenv("COSTCLOSE_HOME", str(tmp_path / "costclose-home"))
+    config.settings.cache_clear()
+    yield
+    config.settings.cache_clear()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from bc_source_db import execute, insert_rows, seed_company, table_rows, value_e
 
 from costclose import bc_schema
 from costclose.bc2adls_export.exporter import export_bc2adls
-from costclose.landing import load, quarantine_status, waive_quarantine
+from costclose.landing import TotalsMismatchError, load, quarantine_status, waive_quarantine
 from costclose.sources import open_source
 from costclose.sources.bc2adls import Bc2AdlsFormatError
 
@@ -280,3 +280,24 @@ def test_server_built_csv_lines_equal_the_python_formatter(source_url: str) -> N
                 compared += 1
     conn.close()
     assert compared == 12 + 3 + 3 + 2 + 6 + 2 + 1  # every seeded row of every table
+
+
+def test_totals_cache_reads_new_files_only_and_notices_a_rewritten_file(
+    source_url: str, warehouse_url: str, tmp_path: Path
+) -> None:
+    seed_company(source_url, COMPANY, value_entry_count=8)
+    lake = tmp_path / "lake"
+    export_bc2adls(source_url, COMPANY, str(lake))
+    source = open_source(f"bc2adls:{lake}")
+    load(source, COMPANY, warehouse_url=warehouse_url)
+    insert_rows(source_url, bc_schema.VALUE_ENTRY, value_entries(COMPANY, 9, 3))
+    export_bc2adls(source_url, COMPANY, str(lake))
+    assert source.totals(COMPANY)["row_counts"]["value_entry"] == 11  # the cached 8 + the new file's 3
+
+    [first, _] = sorted((lake / "deltas" / "ValueEntry-5802").glob("*.csv"), key=lambda p: p.stat().st_mtime)
+    lines = first.read_bytes().split(b"\r\n")
+    first.write_bytes(b"\r\n".join(lines[:-3]) + b"\r\n")  # two rows fewer: not what bc2adls ever does
+
+    assert source.totals(COMPANY)["row_counts"]["value_entry"] == 9
+    with pytest.raises(TotalsMismatchError, match="rows:value_entry: source 9 vs raw 11"):
+        load(source, COMPANY, warehouse_url=warehouse_url)

@@ -15,10 +15,10 @@ the load with an error naming the file.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import sqlite3
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -29,6 +29,7 @@ import fsspec
 
 from costclose import bc_schema
 from costclose.bc2adls_export import format as fmt
+from costclose.config import settings
 from costclose.errors import CostcloseError
 from costclose.landing.control import SUMS
 from costclose.landing.copy_text import copy_value
@@ -75,8 +76,14 @@ class Bc2AdlsSource:
     """Reads a bc2adls export folder (local path or any fsspec URL)."""
 
     def __init__(
-        self, url: str, *, batch_size: int = DEFAULT_BATCH_SIZE, storage_options: dict[str, Any] | None = None
+        self,
+        url: str,
+        *,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        storage_options: dict[str, Any] | None = None,
+        cache_dir: Path | None = None,
     ) -> None:
+        self.cache_dir = cache_dir
         if not url.startswith(PREFIX):
             raise Bc2AdlsFormatError(f"Not a bc2adls: source URL: {url!r} (expected bc2adls:<folder>).")
         self.url = url
@@ -399,45 +406,70 @@ class Bc2AdlsSource:
         """Consolidate every delta file (as bc2adls would) and total the company's live rows.
 
         Lines are accepted exactly as the load accepts them; quarantined lines are not counted. The
-        consolidation (latest ``timestamp-0`` per SystemId, a delete marker winning a tie) runs in a
-        throw-away on-disk SQLite database, so memory stays bounded however many rows there are;
-        amounts stay text there and are summed here as Decimal, exactly.
+        consolidation -- latest ``timestamp-0`` per SystemId, a delete marker winning a tie -- is kept
+        in an on-disk SQLite file per (folder, company) under ``COSTCLOSE_HOME/cache/bc2adls``, so
+        each call reads only the delta files it has not seen and memory stays bounded. Amounts stay
+        text there and are summed here as Decimal, exactly. A seen file whose size changed (bc2adls
+        never rewrites one) makes the cache start over.
         """
         counts: dict[str, int] = {}
         sums: dict[str, Decimal] = {}
-        with tempfile.TemporaryDirectory(prefix="costclose-bc2adls-") as scratch:
-            work = sqlite3.connect(Path(scratch) / "totals.sqlite")
-            try:
-                work.executescript(
-                    "pragma journal_mode = off; pragma synchronous = off; "
-                    "create table version "
-                    "(system_id text, ts integer, deleted integer, a0 text, a1 text, a2 text);"
-                )
-                for table in bc_schema.RAW_TABLES:
-                    metrics = [m for m, (t, _) in SUMS.items() if t is table]
-                    live = self._consolidate(work, table, company, [SUMS[m][1] for m in metrics])
-                    counts[table.name] = 0
-                    totals = [Decimal(0)] * len(metrics)
-                    for amounts in live:
-                        counts[table.name] += 1
-                        for i, amount in enumerate(amounts[: len(metrics)]):
-                            if amount not in (None, "\\N"):
-                                totals[i] += Decimal(amount)
-                    sums.update(zip(metrics, totals, strict=True))
-            finally:
-                work.close()
+        work = self._totals_cache(company)
+        try:
+            for table in bc_schema.RAW_TABLES:
+                metrics = [m for m, (t, _) in SUMS.items() if t is table]
+                self._consolidate(work, table, company, [SUMS[m][1] for m in metrics])
+                work.commit()
+                counts[table.name] = 0
+                totals = [Decimal(0)] * len(metrics)
+                for amounts in work.execute(
+                    "select a0, a1, a2 from latest where table_name = ? and deleted = 0", (table.name,)
+                ):
+                    counts[table.name] += 1
+                    for i, amount in enumerate(amounts[: len(metrics)]):
+                        if amount not in (None, "\\N"):
+                            totals[i] += Decimal(amount)
+                sums.update(zip(metrics, totals, strict=True))
+        finally:
+            work.close()
         return {"row_counts": counts, **sums}
+
+    def _totals_cache(self, company: str) -> sqlite3.Connection:
+        key = hashlib.sha256(f"{self.fs.protocol}|{self.root}|{company}".encode()).hexdigest()[:24]
+        folder = self.cache_dir or settings().home / "cache" / "bc2adls"
+        folder.mkdir(parents=True, exist_ok=True)
+        work = sqlite3.connect(folder / f"{key}.sqlite")
+        work.executescript(
+            "pragma journal_mode = wal; pragma synchronous = normal; "
+            "create table if not exists seen_file (path text primary key, size integer not null); "
+            "create table if not exists latest (table_name text, system_id text, ts integer, "
+            "deleted integer, a0 text, a1 text, a2 text, primary key (table_name, system_id));"
+        )
+        return work
 
     def _consolidate(
         self, work: sqlite3.Connection, table: bc_schema.Table, company: str, amount_columns: list[str]
-    ) -> Iterator[tuple[str | None, ...]]:
-        """The amounts of the company's live rows of ``table`` after bc2adls's consolidation."""
-        work.execute("delete from version")
+    ) -> None:
+        """Fold the delta files of ``table`` not seen yet into the cached latest version per SystemId."""
         paths = self._delta_files(table)
-        if not paths:
-            return iter(())
+        sizes = {self._rel(p): int(self.fs.size(p)) for p in paths}
+        changed = [
+            r
+            for r, size in work.execute(
+                "select path, size from seen_file where path like ?", (f"%/{fmt.entity_name(table)}/%",)
+            )
+            if r in sizes and sizes[r] != size
+        ]
+        if changed:
+            log.warning("bc2adls delta files changed since they were read (%s); recounting", changed[:3])
+            work.execute("delete from latest where table_name = ?", (table.name,))
+            work.execute("delete from seen_file where path like ?", (f"%/{fmt.entity_name(table)}/%",))
+        seen = {r for (r,) in work.execute("select path from seen_file")}
+        new = [p for p in paths if self._rel(p) not in seen]
+        if not new:
+            return
         declared = self._cdm_attributes(table)
-        for path in paths:
+        for path in new:
             raw_columns = self._raw_columns(table, path, declared)
             positions = [raw_columns.index(col) for col in amount_columns]
 
@@ -446,17 +478,20 @@ class Bc2AdlsSource:
                     if not isinstance(event, _Event):
                         continue
                     if event.line is None:
-                        yield (event.system_id, event.timestamp, 1, None, None, None)
+                        yield (table.name, event.system_id, event.timestamp, 1, None, None, None)
                         continue
                     fields = event.line.split("\t")
                     amounts = [fields[i] for i in positions] + [None] * (3 - len(positions))
-                    yield (event.system_id, event.timestamp, 0, *amounts)
+                    yield (table.name, event.system_id, event.timestamp, 0, *amounts)
 
-            work.executemany("insert into version values (?, ?, ?, ?, ?, ?)", versions())
-        return iter(
-            work.execute(
-                "select a0, a1, a2 from (select deleted, a0, a1, a2, row_number() over ("
-                "  partition by system_id order by ts desc, deleted desc) as n from version) "
-                "where n = 1 and deleted = 0"
+            work.executemany(
+                "insert into latest values (?, ?, ?, ?, ?, ?, ?) "
+                "on conflict (table_name, system_id) do update set ts = excluded.ts, "
+                "deleted = excluded.deleted, a0 = excluded.a0, a1 = excluded.a1, a2 = excluded.a2 "
+                "where excluded.ts > latest.ts "
+                "or (excluded.ts = latest.ts and excluded.deleted > latest.deleted)",
+                versions(),
             )
-        )
+            work.execute(
+                "insert or replace into seen_file values (?, ?)", (self._rel(path), sizes[self._rel(path)])
+            )
