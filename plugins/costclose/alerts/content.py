@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from costclose.alerts.evidence import TIE_OUT_CHECKS, AccountFailure
+from costclose.alerts.evidence import TIE_OUT_CHECKS, AccountFailure, account_label
 from costclose.validation.model import ValidationResult
 
 _URL_PASSWORD = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://[^:/@\s]*):[^@\s]*@", re.IGNORECASE)
@@ -81,7 +81,8 @@ def html_table(
 def _what_failed(result: ValidationResult, accounts: list[AccountFailure]) -> list[str]:
     parts: list[str] = []
     if accounts:
-        names = ", ".join(a.g_l_account_no for a in accounts[:5]) + (", ..." if len(accounts) > 5 else "")
+        names = ", ".join(account_label(a.g_l_account_no) for a in accounts[:5])
+        names += ", ..." if len(accounts) > 5 else ""
         parts.append(f"inventory <> G/L on {len(accounts)} account(s) ({names})")
     parts += [c.key for c in result.failures if c.key not in TIE_OUT_CHECKS]
     return parts
@@ -198,7 +199,7 @@ def validation_email(
         ]
         parts += ["<h3>Failing G/L accounts</h3>", html_table(ACCOUNT_HEADERS, _account_rows(accounts), num)]
         for a in accounts:
-            title = f"Account {a.g_l_account_no}: BC warning {a.warning or '(none)'}"
+            title = f"Account {account_label(a.g_l_account_no)}: BC warning {a.warning or '(none)'}"
             text += [title + (f" - {a.warning_text}" if a.warning_text else "")]
             parts += [f"<h4>{_e(title)}</h4>" + (f"<p>{_e(a.warning_text)}</p>" if a.warning_text else "")]
             if a.value_entries:

@@ -35,11 +35,17 @@ _INTERIM_ROLES = (
 )
 
 
+def account_label(account: str | None) -> str:
+    if account is None:
+        return "(not resolved)"
+    return account or "(blank)"
+
+
 @dataclass
 class AccountFailure:
     """One G/L account where inventory and G/L disagree."""
 
-    g_l_account_no: str
+    g_l_account_no: str | None  # '' = G/L entries with a blank account; None = sides no setup resolves
     inventory: str
     gl: str
     difference: str
@@ -59,7 +65,7 @@ def failing_accounts(result: ValidationResult) -> list[AccountFailure]:
             continue
         out.extend(
             AccountFailure(
-                g_l_account_no=str(row.get("g_l_account_no") or ""),
+                g_l_account_no=row.get("g_l_account_no"),
                 inventory=str(row.get("inventory_amount")),
                 gl=str(row.get("g_l_amount")),
                 difference=str(row.get("difference")),
@@ -113,22 +119,33 @@ def attach(
         )
     }
     for account in accounts:
-        interim = any(role in roles.get(account.g_l_account_no, "") for role in _INTERIM_ROLES)
+        interim = any(role in (roles.get(account.g_l_account_no) or "") for role in _INTERIM_ROLES)
         if interim and warning.get("is_expected_cost_setup_warning"):
             account.warning = "Expected Cost Setup"
             account.warning_text = warning.get("expected_cost_setup_warning_text")
         else:
             account.warning = warning.get("warning")
             account.warning_text = warning.get("warning_text")
+        # Value entries posting to the account (or, for the unresolved row, with a side no setup resolves).
+        on_account = (
+            sql.SQL("(account_no is null or bal_account_no is null)")
+            if account.g_l_account_no is None
+            else sql.SQL("(account_no = %(account)s or bal_account_no = %(account)s)")
+        )
         account.value_entries = _query(
             conn,
             sql.SQL(
                 "select value_entry_no, posting_date, item_no, entry_type, document_no, cost_part, "
                 "amount_to_post, account_no, bal_account_no, skip_reason from {} "
-                "where company = %s and period_start = %s and (account_no = %s or bal_account_no = %s) "
-                "order by abs(amount_to_post) desc, value_entry_no limit %s"
-            ).format(contracts.UNPOSTED_VALUE_ENTRIES.ident),
-            (result.company, start, account.g_l_account_no, account.g_l_account_no, TOP_ENTRIES),
+                "where company = %(company)s and period_start = %(start)s and {} "
+                "order by abs(amount_to_post) desc, value_entry_no limit %(top)s"
+            ).format(contracts.UNPOSTED_VALUE_ENTRIES.ident, on_account),
+            {
+                "company": result.company,
+                "start": start,
+                "account": account.g_l_account_no,
+                "top": TOP_ENTRIES,
+            },
         )
         account.gl_entries = _query(
             conn,
