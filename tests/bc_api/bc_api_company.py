@@ -7,7 +7,7 @@ test asserts is known here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
@@ -215,13 +215,20 @@ def seed_company(url: str) -> None:
             )
 
 
+class SecretEnv(dict[str, str]):
+    """Environment variables holding the client secret; shown redacted in failure reports."""
+
+    def __repr__(self) -> str:
+        return f"SecretEnv({sorted(self)}, values redacted)"
+
+
 @dataclass
 class BcEnvironment:
     """A served company: the ERP database, the running server and a connector factory."""
 
     erp_url: str
     server: ServerThread
-    env: dict[str, str]
+    env: dict[str, str] = field(repr=False)  # holds the client secret: never in a failure report
 
     @property
     def source_url(self) -> str:

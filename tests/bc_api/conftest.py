@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import psycopg2
 import pytest
-from bc_api_company import CLIENT_ID, BcEnvironment, seed_company
+from bc_api_company import CLIENT_ID, BcEnvironment, SecretEnv, seed_company
 from psycopg2 import sql
 
 from costclose.bc_api_server import ServerConfig, ServerThread
@@ -35,9 +35,9 @@ def _admin(server_url: str, statement: sql.Composable) -> None:
 
 
 @pytest.fixture(scope="session")
-def credentials_env() -> Iterator[dict[str, str]]:
+def credentials_env() -> Iterator[SecretEnv]:
     """The client id/secret, put in the environment for the session (and removed afterwards)."""
-    values = {"BC_TEST_CLIENT_ID": CLIENT_ID, "BC_TEST_CLIENT_SECRET": secrets.token_urlsafe(24)}
+    values = SecretEnv(BC_TEST_CLIENT_ID=CLIENT_ID, BC_TEST_CLIENT_SECRET=secrets.token_urlsafe(24))
     saved = {k: os.environ.get(k) for k in ENV_VARS}
     os.environ.update(values)
     yield values
