@@ -1,4 +1,5 @@
-"""Period-incremental builds: a backfill rewrites only its period; nightly runs catch back-dated
+"""Period-incremental runs (models only; the data tests run in the session build): a backfill
+rewrites only its period; nightly runs catch back-dated
 entries; a full rebuild gives the same marts. Also: what the posting task posted leaves the journal."""
 
 from __future__ import annotations
@@ -52,7 +53,8 @@ def test_backfill_nightly_and_full_rebuild_agree(
     create_raw_schema(url)
     load(url, cronus_rows(shared_dir))
     target = tmp_path / "target"
-    first = dbt.build(url, target_path=target)
+    dbt.run_dbt(["seed"], url, target_path=target, check=True)
+    first = dbt.run_dbt(["run"], url, target_path=target, check=True)
     wh = Warehouse(url=url, target_path=target, build=first)
     jan_before, mar_before = slice_ctids(wh, OPEN, "2024-01-01"), slice_ctids(wh, POSTED, "2024-03-01")
     assert jan_before and mar_before
@@ -85,7 +87,7 @@ def test_backfill_nightly_and_full_rebuild_agree(
                 )
             ],
         )
-    dbt.build(url, period="2024-02", target_path=target)
+    dbt.run_dbt(["run"], url, dbt.build_vars(period="2024-02"), target_path=target, check=True)
     # a backfill of February leaves January and March untouched, row for row
     assert slice_ctids(wh, OPEN, "2024-01-01") == jan_before
     assert slice_ctids(wh, POSTED, "2024-03-01") == mar_before
@@ -120,7 +122,7 @@ def test_backfill_nightly_and_full_rebuild_agree(
             ],
         )
     assert datetime.now(UTC) > jan_before[0][1]
-    dbt.build(url, target_path=target)
+    dbt.run_dbt(["run"], url, target_path=target, check=True)
     unposted = wh.query(
         "select gl_account_no, amount from outbound.fct_adjusting_journal_per_entry"
         " where company = %s order by line_no",
@@ -131,5 +133,5 @@ def test_backfill_nightly_and_full_rebuild_agree(
     assert slice_ctids(wh, POSTED, "2024-03-01") == mar_before
 
     incremental = snapshot(wh)
-    dbt.build(url, full_refresh=True, target_path=target)
+    dbt.run_dbt(["run", "--full-refresh"], url, target_path=target, check=True)
     assert snapshot(wh) == incremental

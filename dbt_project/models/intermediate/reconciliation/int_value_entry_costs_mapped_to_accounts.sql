@@ -3,8 +3,8 @@
 -- rule, the actual part always and the expected part when Expected Cost Posting to G/L is on (§B.1).
 -- Beside the full amount, the part BC already marked posted (Cost Posted to G/L, Expected Cost
 -- Posted to G/L) goes through the same rules, which splits a difference into "not posted yet" and
--- "posted outside inventory posting". Entries whose rule or accounts cannot resolve imply nothing
--- (the journal lists them as skipped).
+-- "posted outside inventory posting". A side whose account cannot be resolved (missing setup row,
+-- blank setup field, no rule) is summed under g_l_account_no null.
 with
 
 value_entries as (
@@ -58,30 +58,25 @@ resolved as (
 
 ),
 
-mapped as (
-
-    select * from resolved
-    where rule_id is not null and account_no != '' and bal_account_no != ''
-
-),
-
+-- each side on its own: a side whose setup row is missing or whose setup field is blank implies its
+-- amount on no account (g_l_account_no null), the other side still on its account
 sides as (
 
     select
         company,
         period_start,
-        account_no as g_l_account_no,
+        nullif(account_no, '') as g_l_account_no,
         amount,
         amount_posted
-    from mapped
+    from resolved
     union all
     select
         company,
         period_start,
-        bal_account_no as g_l_account_no,
+        nullif(bal_account_no, '') as g_l_account_no,
         -amount as amount,
         -amount_posted as amount_posted
-    from mapped
+    from resolved
 
 ),
 

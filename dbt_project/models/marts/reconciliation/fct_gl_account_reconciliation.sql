@@ -2,7 +2,9 @@
 -- value entries imply on the account through the posting rules (both sides, spec §B.2) against the
 -- account's net change (§A.4), for the period and to date. Unlike BC's matrix (§C.3) an account serving
 -- two roles (CRONUS 7170: Inventory Adjmt. and Direct Cost Applied) is counted once, so a fully posted
--- company shows 0 everywhere. The "inventory = G/L" gate reads this model.
+-- company shows 0 everywhere. Also one row for G/L entries with a blank account ('') and one for implied
+-- amounts whose account cannot be resolved (null), as the demo ERP's manifest defines its differences.
+-- The "inventory = G/L" gate reads this model.
 with
 
 periods as (
@@ -29,7 +31,7 @@ g_l_entries as (
 
 ),
 
-accounts as (
+setup_account_roles as (
 
     select
         company,
@@ -38,6 +40,28 @@ accounts as (
     from setup_accounts
     where g_l_account_no != ''
     group by company, g_l_account_no
+
+),
+
+-- beside the setup accounts: G/L entries whose account no. is blank ('', BC's "Deleted Accounts") and
+-- implied amounts whose account cannot be resolved (null)
+accounts as (
+
+    select * from setup_account_roles
+    union all
+    select distinct
+        company,
+        '' as g_l_account_no,
+        '(blank account)' as setup_roles
+    from g_l_entries
+    where g_l_account_no = ''
+    union all
+    select distinct
+        company,
+        null as g_l_account_no,
+        '(account not resolved)' as setup_roles
+    from implied
+    where g_l_account_no is null
 
 ),
 
@@ -66,12 +90,12 @@ per_period as (
         on
             grid.company = implied.company
             and grid.period_start = implied.period_start
-            and grid.g_l_account_no = implied.g_l_account_no
+            and grid.g_l_account_no is not distinct from implied.g_l_account_no
     left join g_l_entries
         on
             grid.company = g_l_entries.company
             and grid.period_start = g_l_entries.period_start
-            and grid.g_l_account_no = g_l_entries.g_l_account_no
+            and grid.g_l_account_no is not distinct from g_l_entries.g_l_account_no
 
 ),
 
