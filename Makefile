@@ -25,7 +25,7 @@ demo: setup  ## start the embedded database, seed the demo company, run the clos
 lint: setup  ## ruff (incl. Airflow rules) and sqlfluff over the dbt project
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
-	$(RUN) sqlfluff lint dbt_project
+	$(RUN) python -m costclose.sqllint
 
 format: setup  ## apply ruff's formatting and fixes
 	$(RUN) ruff format .
