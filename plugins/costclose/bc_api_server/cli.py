@@ -11,11 +11,9 @@ import os
 from typing import Annotated
 
 import typer
-import uvicorn
 from rich.console import Console
 
 from costclose import db
-from costclose.bc_api_server.app import ServerConfig, create_app
 from costclose.errors import ConfigError
 
 SECRET_ENV = "BC_CLIENT_SECRET"  # noqa: S105 - the name of an environment variable, not a secret
@@ -34,6 +32,10 @@ def serve(
     client_secret_env: Annotated[str, typer.Option(help="env var holding the client secret")] = SECRET_ENV,
 ) -> None:
     """Serve the demo ERP database until interrupted (Ctrl-C)."""
+    import uvicorn
+
+    from costclose.bc_api_server.app import ServerConfig, create_app
+
     missing = [v for v in (client_id_env, client_secret_env) if not os.environ.get(v)]
     if missing:
         raise ConfigError(
