@@ -78,7 +78,7 @@ def test_extract_command_lands_and_remembers_the_source(
 
     source_url = make_database("src")
     create_bc_layout(source_url)
-    company = 'Hostile "Co"; --'
+    company = 'Hostile "Co" [bold]x[/]; --'  # SQL and rich-markup metacharacters
     seed_company(source_url, company, value_entry_count=11, g_l_entry_count=4)
     runner = CliRunner()
 

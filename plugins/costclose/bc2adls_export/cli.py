@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from costclose import db
@@ -25,7 +26,7 @@ def export_bc2adls_command(
     """Write the company's tables exactly as bc2adls does, incrementally since the last export."""
     url = erp_url or db.database_url("erp")
     report = export_bc2adls(url, company, str(folder))
-    table = Table(title=f"bc2adls export of {company!r} to {folder}")
+    table = Table(title=escape(f"bc2adls export of {company!r} to {folder}"))
     for col in ("table", "rows", "delete markers"):
         table.add_column(col, justify="left" if col == "table" else "right")
     for name, rows in report.rows.items():

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -38,7 +39,8 @@ def extract(
     url = config.source_url()
     connector = open_source(url)
     console.print(
-        f"extracting [bold]{company}[/] from {redact(config.source or url)}{' (full)' if full else ''}"
+        f"extracting [bold]{escape(company)}[/] from {escape(redact(config.source or url))}"
+        f"{' (full)' if full else ''}"
     )
     with Progress(
         SpinnerColumn(),
@@ -61,7 +63,7 @@ def extract(
 
 
 def print_report(report: LoadReport) -> None:
-    summary = Table(title=f"{report.company}: load {report.load_id} in {report.seconds:.1f} s")
+    summary = Table(title=escape(f"{report.company}: load {report.load_id} in {report.seconds:.1f} s"))
     for col in ("table", "batches", "upserted", "deleted", "quarantined"):
         summary.add_column(col, justify="left" if col == "table" else "right")
     for t in report.tables.values():
@@ -81,7 +83,7 @@ def print_report(report: LoadReport) -> None:
     if report.quarantine_open:
         console.print(
             f"[yellow]{report.quarantine_open} quarantined rows are unresolved: the close will not post for "
-            f"{report.company!r}.[/] See `costclose quarantine status --company NAME`."
+            f"{escape(repr(report.company))}.[/] See `costclose quarantine status --company NAME`."
         )
 
 
@@ -89,9 +91,9 @@ def print_report(report: LoadReport) -> None:
 def status(company: Annotated[str, typer.Option("--company")]) -> None:
     """Show the company's unresolved quarantine."""
     result = quarantine_status(company)
-    console.print(result.message())
+    console.print(escape(result.message()))
     for table_name, ref, reason in result.examples:
-        console.print(f"  {table_name}  {ref}  {reason}")
+        console.print(escape(f"  {table_name}  {ref}  {reason}"))
     if result.blocks_posting:
         raise typer.Exit(2)
 
@@ -103,4 +105,4 @@ def waive(
 ) -> None:
     """Waive every unresolved quarantined row of the company (recorded with the reason)."""
     count = waive_quarantine(company, reason)
-    console.print(f"waived {count} quarantined rows of {company!r}")
+    console.print(escape(f"waived {count} quarantined rows of {company!r}"))
