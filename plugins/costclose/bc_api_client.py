@@ -76,6 +76,19 @@ def edm_name(bc_field_name: str) -> str:
     return re.sub(r"[ /\-]", "_", name)
 
 
+# BC fields of an Enum/Option type (``bc_schema`` stores ENUM and CODE both as ``text``): OData
+# sends their values XML-encoded (``Positive_x0020_Adjmt_x002E_``).
+ENUM_FIELDS = frozenset(
+    {
+        "Item Ledger Entry Type", "Source Type", "Document Type", "Order Type", "Entry Type",
+        "Variance Type", "Type", "Account Type", "Income/Balance", "Account Category",
+        "Gen. Posting Type", "Bal. Account Type", "Costing Method", "Replenishment System",
+        "Automatic Cost Adjustment", "Average Cost Calc. Type", "Average Cost Period",
+        "Default Costing Method", "Status",
+    }
+)  # fmt: skip
+
+
 _ENCODED = re.compile(r"_x([0-9A-Fa-f]{4})_")
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from psycopg2 import sql
 
 from costclose import bc_schema
-from costclose.bc_api_client import edm_name
+from costclose.bc_api_client import ENUM_FIELDS, edm_name
 from costclose.bc_api_server.query import Prop
 
 _KIND = {
@@ -56,19 +56,6 @@ class Entity:
 
 def _col(name: str) -> sql.Composable:
     return sql.SQL("t.{}").format(sql.Identifier(name))
-
-
-# BC fields of an Enum/Option type (``bc_schema`` stores ENUM and CODE both as ``text``): OData
-# sends their values XML-encoded (``Positive_x0020_Adjmt_x002E_``).
-ENUM_FIELDS = frozenset(
-    {
-        "Item Ledger Entry Type", "Source Type", "Document Type", "Order Type", "Entry Type",
-        "Variance Type", "Type", "Account Type", "Income/Balance", "Account Category",
-        "Gen. Posting Type", "Bal. Account Type", "Costing Method", "Replenishment System",
-        "Automatic Cost Adjustment", "Average Cost Calc. Type", "Average Cost Period",
-        "Default Costing Method", "Status",
-    }
-)  # fmt: skip
 
 
 def _kind(column: bc_schema.Column) -> str:

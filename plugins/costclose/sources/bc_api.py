@@ -45,6 +45,7 @@ from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
 from costclose import bc_schema
 from costclose.bc_api_client import (
+    ENUM_FIELDS,
     BcApiClient,
     BcApiError,
     Page,
@@ -157,8 +158,6 @@ def _typed(pg_type: str, value: Any, column: str) -> Any:  # noqa: PLR0911, PLR0
 
 
 def _enum_columns(table: bc_schema.Table) -> set[str]:
-    from costclose.bc_api_server.entities import ENUM_FIELDS
-
     return {c.name for c in table.columns if c.bc_field in ENUM_FIELDS}
 
 
