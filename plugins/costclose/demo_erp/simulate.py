@@ -36,6 +36,7 @@ from costclose.demo_erp import discrepancies as discrepancy_kinds
 from costclose.demo_erp import gl_posting, masterdata, schema, store
 from costclose.demo_erp.costing import ZERO, Ile, ItemInfo, Ledger, ProductionOrder, r2
 from costclose.demo_erp.errors import DemoErpError
+from costclose.demo_erp.writer import BackgroundWriter
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +82,9 @@ class Business:
     assembly_boms: dict[str, list[tuple[str, str, Decimal]]] = field(default_factory=dict)
     auto_months: int = 0
     window_months: int = 4  # entries older than this many months are settled and leave memory
+    automatic: bool = True  # Automatic Cost Posting in the month being simulated
     ledger: Ledger = field(init=False)
+    writer: BackgroundWriter = field(init=False)
 
     def __post_init__(self) -> None:
         self._load_setup()
@@ -379,17 +382,22 @@ class Business:
         if d.weekday() == 2:
             for _ in range(self._count(0.8 * self.scale)):
                 self.assemble(d)
-        if self.ledger.ve_count and len(self.ledger.ve_rows) >= FLUSH_EVERY:
-            self._write(automatic=True)
+        if len(self.ledger.ve_rows) >= FLUSH_EVERY:
+            self._submit_entries(automatic=self.automatic)
 
-    def _write(self, *, automatic: bool) -> None:
-        span = store.flush(self.conn, self.ledger)
-        if span is None:
-            return
-        if automatic:
-            gl_posting.post_value_entries(self.conn, self.company, from_entry_no=span[0], to_entry_no=span[1])
-        else:
-            with self.conn.cursor() as cur:
+    def _submit_entries(self, *, automatic: bool) -> None:
+        """Hand the entries made so far to the writer: COPY, then post (automatic) or queue them."""
+        rows = self.ledger.drain()
+        company = self.company
+
+        def job(conn: connection) -> None:
+            span = store.write_entries(conn, *rows)
+            if span is None:
+                return
+            if automatic:
+                gl_posting.post_value_entries(conn, company, from_entry_no=span[0], to_entry_no=span[1])
+                return
+            with conn.cursor() as cur:
                 cur.execute(
                     """
                     insert into bc.post_value_entry_to_g_l (company, value_entry_no, item_no, posting_date)
@@ -399,61 +407,60 @@ class Business:
                       and (ve.cost_amount_actual <> 0
                            or (ve.cost_amount_expected <> 0 and s.expected_cost_posting_to_g_l))
                     """,
-                    (self.company, span[0], span[1]),
+                    (company, span[0], span[1]),
                 )
+
+        self.writer.submit(job)
+
+    def _submit_month_end(self, firsts: list[date], i: int, *, automatic: bool) -> None:
+        """The month's batch posting, period closing and item ledger upsert, then commit."""
+        company, last = self.company, i == self.months - 1
+        month_end = firsts[i + 1] - timedelta(days=1)
+        close = (firsts[i - 1], firsts[i]) if i >= 1 and not last else None
+        if close is not None:
+            self.allow_from = close[1]  # the engine dates later adjustments from here on
+        ile_rows = list(self.ledger.ile_rows(changed_only=True))
+
+        def job(conn: connection) -> None:
+            if not automatic and not last:
+                gl_posting.post_value_entries(conn, company, queued_only=True, creation_date=month_end)
+            if close is not None:
+                _close_period(conn, company, *close)
+            store.upsert_item_ledger(conn, ile_rows)
+            conn.commit()
+
+        self.writer.submit(job)
 
     def run(self) -> None:
         firsts = masterdata.month_starts(self.start, self.months + 1)
-        for i in range(self.months):
-            automatic = i < self.auto_months
-            d = firsts[i]
-            while d < firsts[i + 1]:
-                self.run_day(d)
-                d += timedelta(days=1)
-            month_end = firsts[i + 1] - timedelta(days=1)
-            for item_no, factor in REVALUATIONS.get(i, ()):
-                self.ledger.revalue(item_no, month_end, factor, self._doc("REVAL"))
-            self.ledger.adjust_cost()
-            self._write(automatic=automatic)
-            last = i == self.months - 1
-            if not automatic and not last:
-                gl_posting.post_value_entries(
-                    self.conn, self.company, queued_only=True, creation_date=month_end
-                )
-            if i >= 1 and not last:
-                self._close(firsts[i - 1], firsts[i])
-            # Bounded memory: write the item ledger as it stands, then forget what can no longer change.
-            store.write_item_ledger(self.conn, self.ledger)
-            if i >= self.window_months:
-                dropped = self.ledger.prune(firsts[i + 1 - self.window_months])
-                log.debug("company %s: %d settled item ledger entries left memory", self.company, dropped)
-            self.conn.commit()
-            log.info(
-                "company %s: %s simulated, %d value entries so far",
-                self.company,
-                firsts[i],
-                self.ledger.ve_count,
-            )
+        self.writer = BackgroundWriter(self.conn)
+        try:
+            for i in range(self.months):
+                self._run_month(firsts, i)
+        finally:
+            self.writer.close()
         self._finish_run()
 
-    def _close(self, period: date, allow_from: date) -> None:
-        """Close the accounting and inventory period ``period``; allow posting from ``allow_from``."""
-        self.allow_from = allow_from
-        with self.conn.cursor() as cur:
-            cur.execute(
-                "update bc.accounting_period set closed = true, date_locked = true "
-                "where company = %s and starting_date <= %s and not closed",
-                (self.company, period),
-            )
-            cur.execute(
-                "update bc.inventory_period set closed = true where company = %s and ending_date < "
-                "%s and not closed",
-                (self.company, allow_from),
-            )
-            cur.execute(
-                "update bc.general_ledger_setup set allow_posting_from = %s where company = %s",
-                (allow_from, self.company),
-            )
+    def _run_month(self, firsts: list[date], i: int) -> None:
+        automatic = i < self.auto_months
+        self.automatic = automatic
+        d = firsts[i]
+        while d < firsts[i + 1]:
+            self.run_day(d)
+            d += timedelta(days=1)
+        month_end = firsts[i + 1] - timedelta(days=1)
+        for item_no, factor in REVALUATIONS.get(i, ()):
+            self.ledger.revalue(item_no, month_end, factor, self._doc("REVAL"))
+        self.ledger.adjust_cost()
+        self._submit_entries(automatic=automatic)
+        self._submit_month_end(firsts, i, automatic=automatic)
+        # Bounded memory: the item ledger rows are on their way; forget what can no longer change.
+        if i >= self.window_months:
+            dropped = self.ledger.prune(firsts[i + 1 - self.window_months])
+            log.debug("company %s: %d settled item ledger entries left memory", self.company, dropped)
+        log.info(
+            "company %s: %s simulated, %d value entries so far", self.company, firsts[i], self.ledger.ve_count
+        )
 
     def _finish_run(self) -> None:
         store.write_item_ledger(self.conn, self.ledger)
@@ -511,6 +518,25 @@ class Business:
                 "update bc.inventory_setup set automatic_cost_posting = %s where company = %s",
                 (self.months <= self.auto_months, self.company),
             )
+
+
+def _close_period(conn: connection, company: str, period: date, allow_from: date) -> None:
+    """Close the accounting and inventory periods up to ``period``; allow posting from ``allow_from``."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "update bc.accounting_period set closed = true, date_locked = true "
+            "where company = %s and starting_date <= %s and not closed",
+            (company, period),
+        )
+        cur.execute(
+            "update bc.inventory_period set closed = true "
+            "where company = %s and ending_date < %s and not closed",
+            (company, allow_from),
+        )
+        cur.execute(
+            "update bc.general_ledger_setup set allow_posting_from = %s where company = %s",
+            (allow_from, company),
+        )
 
 
 def _connect(conn_or_url: connection | str) -> tuple[connection, bool]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from psycopg2 import sql
 from psycopg2.extensions import connection
 
@@ -9,10 +12,16 @@ from costclose.demo_erp.bulk import copy_rows
 from costclose.demo_erp.costing import CLE_COLUMNS, IAE_COLUMNS, ILE_COLUMNS, VE_COLUMNS, Ledger
 from costclose.demo_erp.schema import SCHEMA
 
+Rows = list[tuple[Any, ...]]
+
 
 def flush(conn: connection, ledger: Ledger) -> tuple[int, int] | None:
     """COPY the value/application/capacity entries made since the last flush; returns (first, last) VE no."""
-    ves, iaes, cles = ledger.drain()
+    return write_entries(conn, *ledger.drain())
+
+
+def write_entries(conn: connection, ves: Rows, iaes: Rows, cles: Rows) -> tuple[int, int] | None:
+    """COPY drained value, application and capacity entry rows; returns (first, last) VE no."""
     with conn.cursor() as cur:
         copy_rows(cur, SCHEMA, "value_entry", VE_COLUMNS, ves)
         copy_rows(cur, SCHEMA, "item_application_entry", IAE_COLUMNS, iaes)
@@ -24,14 +33,19 @@ def flush(conn: connection, ledger: Ledger) -> tuple[int, int] | None:
 
 
 def write_item_ledger(conn: connection, ledger: Ledger) -> int:
-    """Upsert the item ledger entries that are new or changed since the last call (COPY, then merge).
+    """Upsert the item ledger entries that are new or changed since the last call."""
+    return upsert_item_ledger(conn, ledger.ile_rows(changed_only=True))
+
+
+def upsert_item_ledger(conn: connection, rows: Iterable[tuple[Any, ...]]) -> int:
+    """Upsert item ledger entry rows (COPY into a temp table, then merge).
 
     Rows whose values did not change are left alone, so their row version stays put.
     """
     cols = ILE_COLUMNS
     with conn.cursor() as cur:
         cur.execute("create temp table _ile (like bc.item_ledger_entry including defaults) on commit drop")
-        n = copy_rows(cur, "pg_temp", "_ile", cols, ledger.ile_rows(changed_only=True))
+        n = copy_rows(cur, "pg_temp", "_ile", cols, rows)
         updates = sql.SQL(", ").join(
             sql.SQL("{} = excluded.{}").format(sql.Identifier(c), sql.Identifier(c)) for c in cols[2:]
         )
