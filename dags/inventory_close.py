@@ -11,11 +11,15 @@ For the accounting period that ends at the run's data interval (monthly schedule
 3. **dbt** — astronomer-cosmos builds every model with its tests for that period: the Inventory
    Valuation, WIP, Cost Spec. and Cost Shares marts, the Inventory - G/L Reconciliation and the
    adjusting journal (`marts/outbound`);
-4. **post** — per company, in the size-1 pool `costclose_posting`: the adjusting journal is posted to
+4. **gate_pre_posting** — per company, the Great Expectations gate: raw landing and outbound journal
+   checks, and inventory = G/L + the proposed journal per G/L account. A failure stops the close
+   before anything is posted and mails the company's recipients;
+5. **post** — per company, in the size-1 pool `costclose_posting`: the adjusting journal is posted to
    the company's target exactly once (idempotency key, the project's own ledger). Scheduled runs
    post; manual runs are dry runs unless `post` is true;
-5. **reextract** + **reconcile** — the G/L is read back and the reconciliation marts rebuilt;
-6. **close_outputs** — per company `gl_reconciliation.csv`, `adjusting_journal.csv` and
+6. **reextract** + **reconcile** — the G/L is read back and the reconciliation marts rebuilt;
+7. **gate_post_posting** — inventory = G/L with nothing left to propose (after a real post);
+8. **close_outputs** — per company `gl_reconciliation.csv`, `adjusting_journal.csv` and
    `skipped_entries.csv` under `COSTCLOSE_HOME/out/<company>/<period>/`.
 
 One run at a time (`max_active_runs=1`). The same chain runs by hand with
@@ -76,6 +80,26 @@ def inventory_close() -> None:
 
         return pipeline.extract(company)
 
+    @task
+    def gate_pre_posting(company: str, context: dict) -> dict:
+        from costclose.validation.runner import gate, run_url_from_context
+
+        return gate(
+            company,
+            context["period"],
+            "pre-posting",
+            airflow_run_url=run_url_from_context(get_current_context()),
+        )
+
+    @task
+    def gate_post_posting(company: str, context: dict) -> dict:
+        from costclose.validation.runner import gate, run_url_from_context
+
+        stage = "post-posting" if context["post"] else "pre-posting"
+        return gate(
+            company, context["period"], stage, airflow_run_url=run_url_from_context(get_current_context())
+        )
+
     @task(pool="costclose_posting", pool_slots=1)
     def post(company: str, context: dict) -> dict:
         from costclose import pipeline
@@ -100,12 +124,14 @@ def inventory_close() -> None:
     names = companies(context)
     extracted = extract.expand(company=names)
     marts = dbt_build_group("dbt", context_task_id="resolve_period")
+    gated = gate_pre_posting.partial(context=context).expand(company=names)
     posted = post.partial(context=context).expand(company=names)
     reread = reextract.expand(company=names)
     reconciled = dbt_build_group(
         "reconcile", context_task_id="resolve_period", select=["path:models/marts/reconciliation"]
     )
-    extracted >> marts >> posted >> reread >> reconciled >> close_outputs(context)
+    tied_out = gate_post_posting.partial(context=context).expand(company=names)
+    extracted >> marts >> gated >> posted >> reread >> reconciled >> tied_out >> close_outputs(context)
 
 
 inventory_close()

@@ -58,12 +58,16 @@ def run_close(company: str, period: str, *, post: bool, target: str | None, out:
         result["extract"] = pipeline.extract(company)
         status.update(f"dbt build for {p.key} ...")
         pipeline.build(p.key)
+        status.update("pre-posting gate (Great Expectations) ...")
+        result["gate"] = pipeline.gate(company, p.key, "pre-posting", stop=post)
         status.update("posting the adjusting journal ..." if post else "computing the adjusting journal ...")
         result["posting"] = pipeline.post(company, p.key, target=target, dry_run=not post, out_dir=out_dir)
         if post and result["posting"]["status"] in ("posted", "recovered"):
             status.update("re-extracting the G/L and rebuilding the reconciliation ...")
             pipeline.extract(company)
             pipeline.build(p.key)
+            status.update("post-posting tie-out ...")
+            result["tie_out"] = pipeline.gate(company, p.key, "post-posting", stop=True)
         status.update("writing the close outputs ...")
         result["outputs"] = pipeline.write_close_outputs(company, p.key, out_dir)
     return result
@@ -84,6 +88,11 @@ def close(
         console.print(_recon_table(company, result["period"]))
     except CostcloseError as exc:
         raise _fail(exc) from exc
+    gate = result["gate"]
+    console.print(
+        f"pre-posting gate: {'[green]passed[/]' if gate['success'] else '[red]FAILED[/]'} "
+        f"({gate['failed_checks'] or 'all checks'}); Data Docs: {gate['data_docs']}"
+    )
     posting = result["posting"]
     verb = "posted" if posting["status"] == "posted" else f"{posting['status']} (nothing posted)"
     console.print(

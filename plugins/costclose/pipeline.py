@@ -77,6 +77,21 @@ def build(period: str | None = None, company: str | None = None) -> dict[str, An
     return {"period": period, "nodes": len(run.nodes), "success": run.success}
 
 
+def gate(company: str, period: str, stage: str, *, stop: bool) -> dict[str, Any]:
+    """Run a validation stage; with ``stop`` a failure raises (the close must not go on)."""
+    from costclose.validation.runner import GateFailedError, run
+
+    result = run(company, period, stage=stage)
+    if stop and not result.success:
+        raise GateFailedError(result)
+    return {
+        "success": result.success,
+        "failed_checks": ", ".join(c.key for c in result.failures),
+        "data_docs": result.data_docs_path,
+        "run_id": result.run_id,
+    }
+
+
 def post(
     company: str, period: str, *, target: str | None = None, dry_run: bool = True, out_dir: Path | None = None
 ) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,10 @@ DAG_FILES = sorted(p for p in DAGS_DIR.glob("*.py") if not p.name.startswith("_"
 
 @pytest.fixture(scope="module")
 def dagbag():
+    # cosmos caches its `dbt ls` in an Airflow Variable while the DAG file is parsed: a metadata DB
+    # must exist, as it does for a real dag-processor.
+    airflow = Path(sys.executable).with_name("airflow")
+    subprocess.run([str(airflow), "db", "migrate"], check=True, capture_output=True, timeout=300)
     from airflow.models.dagbag import DagBag
 
     return DagBag(dag_folder=str(DAGS_DIR))

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+
+def _on_failure(context: dict) -> None:
+    # Imported on failure only: the alert path loads the SMTP provider.
+    from costclose.alerts.callbacks import on_task_failure
+
+    on_task_failure(context)
+
+
 DEFAULT_ARGS = {
+    "on_failure_callback": _on_failure,
     "owner": "finance-data",
     "retries": 2,
     "retry_delay": timedelta(minutes=2),
