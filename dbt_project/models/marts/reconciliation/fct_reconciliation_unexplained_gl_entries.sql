@@ -1,7 +1,7 @@
 -- One row per company x G/L entry on the G/L side of the reconciliation that no value entry explains
 -- (spec §C.3, §C.6): entries with a blank account ("Deleted Accounts"), entries on a setup account
 -- without a G/L - Item Ledger Relation (direct postings, other modules: "Direct Posting"), and entries
--- linked to value entries of another period ("Posting Date").
+-- linked to value entries of another month ("Posting Date"; value_entry_nos lists those entries).
 with
 
 g_l_entries as (
@@ -40,50 +40,73 @@ accounts as (
 
 ),
 
-linked as (
+on_setup_accounts as (
 
     select
-        relations.company,
-        relations.g_l_entry_no,
-        min(value_entries.posting_date) as first_value_entry_posting_date,
-        max(value_entries.posting_date) as last_value_entry_posting_date,
-        array_agg(relations.value_entry_no order by relations.value_entry_no) as value_entry_nos
+        g_l_entries.*,
+        accounts.setup_roles
+    from g_l_entries
+    left join accounts
+        on g_l_entries.company = accounts.company and g_l_entries.g_l_account_no = accounts.g_l_account_no
+    where g_l_entries.g_l_account_no = '' or accounts.g_l_account_no is not null
+
+),
+
+-- set-based, no per-entry aggregation of all relations: which entries have any relation, and which
+-- relations point at a value entry of another month
+related as (
+
+    select distinct
+        company,
+        g_l_entry_no
     from relations
-    left join value_entries
+
+),
+
+other_month_links as (
+
+    select
+        on_setup_accounts.company,
+        on_setup_accounts.entry_no as g_l_entry_no,
+        array_agg(relations.value_entry_no order by relations.value_entry_no) as value_entry_nos
+    from on_setup_accounts
+    inner join relations
+        on
+            on_setup_accounts.company = relations.company
+            and on_setup_accounts.entry_no = relations.g_l_entry_no
+    inner join value_entries
         on relations.company = value_entries.company and relations.value_entry_no = value_entries.entry_no
-    group by relations.company, relations.g_l_entry_no
+    where {{ period_of('value_entries.posting_date') }} != {{ period_of('on_setup_accounts.posting_date') }}
+    group by on_setup_accounts.company, on_setup_accounts.entry_no
 
 ),
 
 classified as (
 
     select
-        g_l_entries.company,
-        {{ period_of('g_l_entries.posting_date') }} as period_start,
-        g_l_entries.entry_no as g_l_entry_no,
-        g_l_entries.posting_date,
-        g_l_entries.g_l_account_no,
-        accounts.setup_roles,
-        g_l_entries.document_no,
-        g_l_entries.description,
-        g_l_entries.source_code,
-        g_l_entries.amount,
-        linked.value_entry_nos,
+        on_setup_accounts.company,
+        {{ period_of('on_setup_accounts.posting_date') }} as period_start,
+        on_setup_accounts.entry_no as g_l_entry_no,
+        on_setup_accounts.posting_date,
+        on_setup_accounts.g_l_account_no,
+        on_setup_accounts.setup_roles,
+        on_setup_accounts.document_no,
+        on_setup_accounts.description,
+        on_setup_accounts.source_code,
+        on_setup_accounts.amount,
+        other_month_links.value_entry_nos,
         case
-            when g_l_entries.g_l_account_no = '' then 'Deleted Accounts'
-            when linked.g_l_entry_no is null then 'Direct Posting'
-            when
-                {{ period_of('linked.first_value_entry_posting_date') }} != {{ period_of('g_l_entries.posting_date') }}
-                or {{ period_of('linked.last_value_entry_posting_date') }}
-                != {{ period_of('g_l_entries.posting_date') }}
-                then 'Posting Date'
+            when on_setup_accounts.g_l_account_no = '' then 'Deleted Accounts'
+            when related.g_l_entry_no is null then 'Direct Posting'
+            when other_month_links.g_l_entry_no is not null then 'Posting Date'
         end as reason
-    from g_l_entries
-    left join accounts
-        on g_l_entries.company = accounts.company and g_l_entries.g_l_account_no = accounts.g_l_account_no
-    left join linked
-        on g_l_entries.company = linked.company and g_l_entries.entry_no = linked.g_l_entry_no
-    where g_l_entries.g_l_account_no = '' or accounts.g_l_account_no is not null
+    from on_setup_accounts
+    left join related
+        on on_setup_accounts.company = related.company and on_setup_accounts.entry_no = related.g_l_entry_no
+    left join other_month_links
+        on
+            on_setup_accounts.company = other_month_links.company
+            and on_setup_accounts.entry_no = other_month_links.g_l_entry_no
 
 ),
 
