@@ -18,11 +18,13 @@ leave the engine in batches (``store.flush``) so the database side is COPY only.
 from __future__ import annotations
 
 import functools
+import heapq
+import itertools
 import json
 import logging
 import random
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -71,7 +73,7 @@ class Business:
     rng: random.Random
     items: dict[str, ItemInfo] = field(default_factory=dict)
     allow_from: date = date.min
-    pending: list[_Pending] = field(default_factory=list)
+    pending: list[tuple[date, int, _Pending]] = field(default_factory=list)  # a heap by due date
     open_orders: list[ProductionOrder] = field(default_factory=list)
     doc_counters: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     unit_costs: dict[str, Decimal] = field(default_factory=dict)
@@ -85,12 +87,17 @@ class Business:
     automatic: bool = True  # Automatic Cost Posting in the month being simulated
     ledger: Ledger = field(init=False)
     writer: BackgroundWriter = field(init=False)
+    _seq: Iterator[int] = field(default_factory=itertools.count)
 
     def __post_init__(self) -> None:
         self._load_setup()
         self.allow_from = self.start
         self.ledger = Ledger(self.company, self.items, first_allowed_date=lambda: self.allow_from)
         self.auto_months = self.months // 2
+
+    def _later(self, item: _Pending) -> None:
+        """Schedule an action (an invoice, a charge, finishing an order) for its due date, in order."""
+        heapq.heappush(self.pending, (item.due, next(self._seq), item))
 
     # ------------------------------------------------------------------ setup
     def _load_setup(self) -> None:
@@ -204,7 +211,7 @@ class Business:
             # entries of closed periods and moves its adjustments to the first allowed posting date).
             lag = self.rng.randint(3, 25) if self.rng.random() < 0.85 else self.rng.randint(30, 75)
             due = d + timedelta(days=lag)
-            self.pending.append(
+            self._later(
                 _Pending(
                     due,
                     lambda day, ile=ile, p=final: self.ledger.invoice_purchase(ile, day, self._doc("PI"), p),
@@ -214,7 +221,7 @@ class Business:
             self.ledger.expect_charge(ile)
             charge = r2(qty * (self.unit_costs[item_no] or Decimal(10)) * Decimal("0.02") + 5)
             due = d + timedelta(days=self.rng.randint(1, 50))
-            self.pending.append(
+            self._later(
                 _Pending(
                     due, lambda day, ile=ile, c=charge: self.ledger.item_charge(ile, day, self._doc("PIC"), c)
                 )
@@ -256,7 +263,7 @@ class Business:
         )
         if not invoice_now:
             due = d + timedelta(days=self.rng.randint(1, 20))
-            self.pending.append(
+            self._later(
                 _Pending(due, lambda day, ile=ile: self.ledger.invoice_sale(ile, day, self._doc("SI")))
             )
 
@@ -326,7 +333,7 @@ class Business:
             )
         self.ledger.output(order, d + timedelta(days=1))
         self.open_orders.append(order)
-        self.pending.append(
+        self._later(
             _Pending(d + timedelta(days=self.rng.randint(2, 4)), lambda day, o=order: self._finish(o, day))
         )
 
@@ -359,10 +366,8 @@ class Business:
 
     # ------------------------------------------------------------------ the calendar
     def run_day(self, d: date) -> None:
-        due = [p for p in self.pending if p.due <= d]
-        self.pending = [p for p in self.pending if p.due > d]
-        for p in due:
-            p.action(d)
+        while self.pending and self.pending[0][0] <= d:
+            heapq.heappop(self.pending)[2].action(d)
         if d.weekday() >= 5:
             return
         for _ in range(self._count(1.1 * self.scale)):
