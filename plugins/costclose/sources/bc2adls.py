@@ -15,11 +15,9 @@ the load with an error naming the file.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -29,6 +27,7 @@ import fsspec
 
 from costclose import bc_schema
 from costclose.bc2adls_export import format as fmt
+from costclose.bc2adls_export.consolidation import ConsolidationCache, Version, cache_file
 from costclose.config import settings
 from costclose.errors import CostcloseError
 from costclose.landing.control import SUMS
@@ -315,11 +314,18 @@ class Bc2AdlsSource:
         else:
             partial = None
             pending = self._ordered(pending)
-        for path in pending:
-            rel = self._rel(path)
-            skip_to = int(partial["line"]) if partial and partial.get("file") == rel else 0
-            yield from self._file_batches(company, table, path, declared=declared, skip_to=skip_to, done=done)
-            done.add(rel)
+        cache = self._cache(company) if pending else None
+        try:
+            for path in pending:
+                rel = self._rel(path)
+                skip_to = int(partial["line"]) if partial and partial.get("file") == rel else 0
+                yield from self._file_batches(
+                    company, table, path, declared=declared, skip_to=skip_to, done=done, cache=cache
+                )
+                done.add(rel)
+        finally:
+            if cache is not None:
+                cache.close()
 
     def _file_batches(
         self,
@@ -330,8 +336,12 @@ class Bc2AdlsSource:
         declared: list[str],
         skip_to: int,
         done: set[str],
+        cache: ConsolidationCache | None,
     ) -> Iterator[Batch]:
+        """The file's batches; its versions are folded into the totals cache on the way."""
         rel = self._rel(path)
+        size = int(self.fs.size(path))
+        positions = self._amount_positions(table, self._raw_columns(table, path, declared))
         columns: list[str] | None = None
         events: dict[tuple[str, str], _Event] = {}
         bad: list[BadRow] = []
@@ -351,6 +361,8 @@ class Bc2AdlsSource:
                 ):
                     events[key] = item
             if lines >= self.batch_size:
+                if cache is not None:
+                    cache.add(table.name, self._versions(events.values(), positions))
                 columns = columns or self._raw_columns(table, path, declared)
                 yield self._batch(
                     table,
@@ -363,6 +375,10 @@ class Bc2AdlsSource:
                     partial=True,
                 )
                 events, bad, first_line, lines = {}, [], number + 1, 0
+        if cache is not None:
+            cache.add(table.name, self._versions(events.values(), positions))
+            if skip_to == 0:  # the whole file went through this cache
+                cache.mark_seen(rel, size)
         columns = columns or self._raw_columns(table, path, declared)
         yield self._batch(
             table, columns, events, bad=bad, rel=rel, span=(first_line, last_line), done=done, partial=False
@@ -406,92 +422,65 @@ class Bc2AdlsSource:
         """Consolidate every delta file (as bc2adls would) and total the company's live rows.
 
         Lines are accepted exactly as the load accepts them; quarantined lines are not counted. The
-        consolidation -- latest ``timestamp-0`` per SystemId, a delete marker winning a tie -- is kept
-        in an on-disk SQLite file per (folder, company) under ``COSTCLOSE_HOME/cache/bc2adls``, so
-        each call reads only the delta files it has not seen and memory stays bounded. Amounts stay
-        text there and are summed here as Decimal, exactly. A seen file whose size changed (bc2adls
-        never rewrites one) makes the cache start over.
+        consolidation is cached on disk (``costclose.bc2adls_export.consolidation``): files already
+        folded in -- by an earlier call or while ``fetch`` read them -- are not read again, and a
+        folded-in file whose size changed (bc2adls never rewrites one) makes the table start over.
+        Amounts are summed as Decimal, exactly.
         """
         counts: dict[str, int] = {}
         sums: dict[str, Decimal] = {}
-        work = self._totals_cache(company)
+        cache = self._cache(company)
         try:
             for table in bc_schema.RAW_TABLES:
+                self._fold_unseen(cache, table, company)
                 metrics = [m for m, (t, _) in SUMS.items() if t is table]
-                self._consolidate(work, table, company, [SUMS[m][1] for m in metrics])
-                work.commit()
                 counts[table.name] = 0
                 totals = [Decimal(0)] * len(metrics)
-                for amounts in work.execute(
-                    "select a0, a1, a2 from latest where table_name = ? and deleted = 0", (table.name,)
-                ):
+                for amounts in cache.live_amounts(table.name):
                     counts[table.name] += 1
                     for i, amount in enumerate(amounts[: len(metrics)]):
                         if amount not in (None, "\\N"):
                             totals[i] += Decimal(amount)
                 sums.update(zip(metrics, totals, strict=True))
         finally:
-            work.close()
+            cache.close()
         return {"row_counts": counts, **sums}
 
-    def _totals_cache(self, company: str) -> sqlite3.Connection:
-        key = hashlib.sha256(f"{self.fs.protocol}|{self.root}|{company}".encode()).hexdigest()[:24]
+    def _cache(self, company: str) -> ConsolidationCache:
         folder = self.cache_dir or settings().home / "cache" / "bc2adls"
-        folder.mkdir(parents=True, exist_ok=True)
-        work = sqlite3.connect(folder / f"{key}.sqlite")
-        work.executescript(
-            "pragma journal_mode = wal; pragma synchronous = normal; "
-            "create table if not exists seen_file (path text primary key, size integer not null); "
-            "create table if not exists latest (table_name text, system_id text, ts integer, "
-            "deleted integer, a0 text, a1 text, a2 text, primary key (table_name, system_id));"
-        )
-        return work
+        return ConsolidationCache(cache_file(folder, f"{self.fs.protocol}|{self.root}", company))
 
-    def _consolidate(
-        self, work: sqlite3.Connection, table: bc_schema.Table, company: str, amount_columns: list[str]
-    ) -> None:
-        """Fold the delta files of ``table`` not seen yet into the cached latest version per SystemId."""
+    @staticmethod
+    def _amount_positions(table: bc_schema.Table, raw_columns: list[str]) -> list[int]:
+        return [raw_columns.index(col) for t, col in SUMS.values() if t is table]
+
+    @staticmethod
+    def _versions(events: Iterable[_Event], positions: list[int]) -> Iterator[Version]:
+        for event in events:
+            if event.line is None:
+                yield (event.system_id, event.timestamp, 1, None, None, None)
+                continue
+            fields = event.line.split("\t")
+            a = [fields[i] for i in positions] + [None, None, None]
+            yield (event.system_id, event.timestamp, 0, a[0], a[1], a[2])
+
+    def _fold_unseen(self, cache: ConsolidationCache, table: bc_schema.Table, company: str) -> None:
+        """Fold the table's delta files not yet in the cache into it."""
         paths = self._delta_files(table)
         sizes = {self._rel(p): int(self.fs.size(p)) for p in paths}
-        changed = [
-            r
-            for r, size in work.execute(
-                "select path, size from seen_file where path like ?", (f"%/{fmt.entity_name(table)}/%",)
-            )
-            if r in sizes and sizes[r] != size
-        ]
+        prefix = f"deltas/{fmt.entity_name(table)}/"
+        seen = cache.seen_sizes(prefix)
+        changed = [r for r, size in seen.items() if r in sizes and sizes[r] != size]
         if changed:
-            log.warning("bc2adls delta files changed since they were read (%s); recounting", changed[:3])
-            work.execute("delete from latest where table_name = ?", (table.name,))
-            work.execute("delete from seen_file where path like ?", (f"%/{fmt.entity_name(table)}/%",))
-        seen = {r for (r,) in work.execute("select path from seen_file")}
-        new = [p for p in paths if self._rel(p) not in seen]
-        if not new:
+            log.warning("bc2adls delta files changed after they were read (%s); recounting", changed[:3])
+            cache.forget(table.name, prefix)
+            seen = {}
+        unseen = [p for p in paths if self._rel(p) not in seen]
+        if not unseen:
             return
         declared = self._cdm_attributes(table)
-        for path in new:
-            raw_columns = self._raw_columns(table, path, declared)
-            positions = [raw_columns.index(col) for col in amount_columns]
-
-            def versions(path: str = path, positions: list[int] = positions) -> Iterator[tuple[Any, ...]]:
-                for _, event in self._read_file(table, path, company, declared):
-                    if not isinstance(event, _Event):
-                        continue
-                    if event.line is None:
-                        yield (table.name, event.system_id, event.timestamp, 1, None, None, None)
-                        continue
-                    fields = event.line.split("\t")
-                    amounts = [fields[i] for i in positions] + [None] * (3 - len(positions))
-                    yield (table.name, event.system_id, event.timestamp, 0, *amounts)
-
-            work.executemany(
-                "insert into latest values (?, ?, ?, ?, ?, ?, ?) "
-                "on conflict (table_name, system_id) do update set ts = excluded.ts, "
-                "deleted = excluded.deleted, a0 = excluded.a0, a1 = excluded.a1, a2 = excluded.a2 "
-                "where excluded.ts > latest.ts "
-                "or (excluded.ts = latest.ts and excluded.deleted > latest.deleted)",
-                versions(),
-            )
-            work.execute(
-                "insert or replace into seen_file values (?, ?)", (self._rel(path), sizes[self._rel(path)])
-            )
+        for path in unseen:
+            positions = self._amount_positions(table, self._raw_columns(table, path, declared))
+            events = (e for _, e in self._read_file(table, path, company, declared) if isinstance(e, _Event))
+            cache.add(table.name, self._versions(events, positions))
+            cache.mark_seen(self._rel(path), sizes[self._rel(path)])
