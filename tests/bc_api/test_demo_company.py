@@ -62,7 +62,7 @@ def test_the_demo_company_lands_identically_through_the_api(
     make_database: Callable[[str], str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     erp = make_database("bcapi_demo")
-    simulate.seed(erp, COMPANY, months=3, scale=0.4, seed=7, start=date(2026, 1, 1))
+    simulate.seed(erp, COMPANY, months=2, scale=0.3, seed=7, start=date(2026, 1, 1))
     with connect(erp) as conn, conn.cursor() as cur:
         cur.execute("select count(*) from bc.value_entry where cost_posted_to_g_l <> cost_amount_actual")
         unposted = cur.fetchone()[0]
@@ -70,7 +70,7 @@ def test_the_demo_company_lands_identically_through_the_api(
     monkeypatch.setenv("BC_DEMO_CLIENT_SECRET", secrets.token_urlsafe(24))
     monkeypatch.setenv("BC_DEMO_CLIENT_ID", "demo")
     config = ServerConfig(
-        erp, client_id="demo", client_secret=os.environ["BC_DEMO_CLIENT_SECRET"], page_size=100
+        erp, client_id="demo", client_secret=os.environ["BC_DEMO_CLIENT_SECRET"], page_size=60
     )
     via_api, via_sql = make_database("wh_api"), make_database("wh_sql")
     sql_source = SqlSource(f"sql:{erp}")
