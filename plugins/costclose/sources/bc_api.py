@@ -69,7 +69,7 @@ OPTIONS = (
 )  # fmt: skip
 DEFAULT_LOOKBACK = 1000
 MODIFIED_OVERLAP = timedelta(minutes=10)
-CHUNK_CONDITIONS = 40  # entry-number conditions per re-read request (keeps URLs short)
+CHUNK_CONDITIONS = 25  # entry-number conditions per re-read request: URLs stay under ~2,000 characters
 
 SERVICE_NAMES: dict[str, str] = {
     "value_entry": "ValueEntries",
