@@ -27,3 +27,11 @@ def erp_conn(erp_url: str) -> Iterator[connection]:
     conn = psycopg2.connect(erp_url)
     yield conn
     conn.close()
+
+
+@pytest.fixture
+def server_conn(pg_server_url: str) -> Iterator[connection]:
+    """A connection to the test server's own database, for tests that only need temp tables."""
+    conn = psycopg2.connect(pg_server_url)
+    yield conn
+    conn.close()

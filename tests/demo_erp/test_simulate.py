@@ -194,16 +194,18 @@ def test_discrepancies_manifest_is_exact(make_database: Callable[[str], str], tm
 
 
 def test_same_seed_same_ledgers(make_database: Callable[[str], str]) -> None:
+    url = make_database("erp")  # three companies side by side in one database
     sums = []
-    for seed in (9, 9, 10):
-        url = make_database("erp")
-        simulate.seed(url, "CRONUS", months=3, scale=0.5, seed=seed, start=START)
+    for company, seed in (("SEED-9A", 9), ("SEED-9B", 9), ("SEED-10", 10)):
+        simulate.seed(url, company, months=3, scale=0.5, seed=seed, start=START)
         sums.append(
             _rows(
                 url,
-                "select count(*), sum(cost_amount_actual), sum(cost_amount_expected), "
-                "sum(valued_quantity), (select sum(amount) filter (where amount > 0) from bc.g_l_entry) "
-                "from bc.value_entry",
+                "select count(*), sum(cost_amount_actual), sum(cost_amount_expected), sum(valued_quantity), "
+                "(select sum(amount) filter (where amount > 0) from bc.g_l_entry where company = %s) "
+                "from bc.value_entry where company = %s",
+                company,
+                company,
             )[0]
         )
     assert sums[0] == sums[1]
@@ -212,15 +214,17 @@ def test_same_seed_same_ledgers(make_database: Callable[[str], str]) -> None:
 
 def test_forgetting_settled_entries_changes_nothing(make_database: Callable[[str], str]) -> None:
     """Bounded memory: a one-month window gives exactly the ledgers of a run that keeps everything."""
+    url = make_database("erp")
     tables = []
-    for window in (1, 99):
-        url = make_database("erp")
-        simulate.seed(url, "CRONUS", months=6, scale=0.5, seed=21, start=START, window_months=window)
+    for company, window in (("WINDOW-1", 1), ("WINDOW-99", 99)):
+        simulate.seed(url, company, months=6, scale=0.5, seed=21, start=START, window_months=window)
         tables.append((
             _rows(url, "select entry_no, item_ledger_entry_no, entry_type, posting_date, cost_amount_actual, "
-                       "cost_amount_expected, cost_posted_to_g_l from bc.value_entry order by entry_no"),
+                       "cost_amount_expected, cost_posted_to_g_l from bc.value_entry where company = %s "
+                       "order by entry_no", company),
             _rows(url, "select entry_no, quantity, remaining_quantity, invoiced_quantity, open, "
-                       "completely_invoiced, last_invoice_date from bc.item_ledger_entry order by entry_no"),
+                       "completely_invoiced, last_invoice_date from bc.item_ledger_entry where company = %s "
+                       "order by entry_no", company),
         ))  # fmt: skip
     assert tables[0][0] == tables[1][0] and len(tables[0][0]) > 500
     assert tables[0][1] == tables[1][1]
