@@ -61,7 +61,7 @@ def test_gate_failure_with_smtp_down_is_stored_failed_and_reported(
     success, failed_checks, alert_status, alert_detail, run_url = rows[0]
     assert (success, failed_checks, alert_status) == (
         False,
-        ["tie_out.inventory_equals_gl_plus_journal"],
+        ["tie_out.inventory_equals_gl"],
         "failed",
     )
     assert "smtp_broken" in alert_detail
@@ -71,9 +71,13 @@ def test_gate_failure_with_smtp_down_is_stored_failed_and_reported(
     assert len(smtp_server.received) == 1
     _, to, msg = smtp_server.received[0]
     assert to == ["controller@example.com", "data-team@example.com"]
-    assert msg["Subject"] == "[costclose] task failed: costclose_gate_probe.pre_posting_gate (CRONUS 2025-01)"
+    assert (
+        msg["Subject"] == "[costclose] task failed: costclose_gate_probe.post_posting_gate (CRONUS 2025-01)"
+    )
     text = msg.get_body(("plain",)).get_content()
     assert re.search(r"^error\s+AlertDeliveryError: Could not send .*smtp_broken", text, re.M)
-    log_url = r"^log\s+http://airflow\.example:8080/dags/costclose_gate_probe/runs/\S+/tasks/pre_posting_gate"
+    log_url = (
+        r"^log\s+http://airflow\.example:8080/dags/costclose_gate_probe/runs/\S+/tasks/post_posting_gate"
+    )
     assert re.search(log_url, text, re.M)
     assert SMTP_PASSWORD not in msg.as_string()

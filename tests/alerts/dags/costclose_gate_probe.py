@@ -1,7 +1,7 @@
 """
 ### costclose_gate_probe — a test DAG: the pre-posting gate under Airflow with the mail server down
 
-One task runs `costclose.validation.gate` for CRONUS 2025-01 on the warehouse named by
+One task runs `costclose.validation.gate` (post-posting) for CRONUS 2025-01 on the warehouse named by
 `COSTCLOSE_PROBE_WAREHOUSE_URL`, sending its alert through the connection `smtp_broken` (nobody
 listens). The gate fails, the alert cannot be sent, the task fails, and `on_task_failure` reports it
 through `smtp_default`.
@@ -30,20 +30,20 @@ from costclose.alerts import on_task_failure
 )
 def costclose_gate_probe() -> None:
     @task
-    def pre_posting_gate() -> dict:
+    def post_posting_gate() -> dict:
         from costclose.validation import gate, run_url_from_context
 
         return gate(
             "CRONUS",
             "2025-01",
-            "pre-posting",
+            "post-posting",
             warehouse_url=os.environ["COSTCLOSE_PROBE_WAREHOUSE_URL"],
             recipients=["controller@example.com"],
             airflow_run_url=run_url_from_context(get_current_context()),
             smtp_conn_id="smtp_broken",
         )
 
-    pre_posting_gate()
+    post_posting_gate()
 
 
 costclose_gate_probe()
