@@ -115,7 +115,12 @@ netted as (
         cost_parts.dimension_set_id,
         cost_parts.amount_unposted,
         coalesce(posted_by_costclose.amount_posted, 0) as amount_posted_by_costclose,
-        cost_parts.amount_unposted - coalesce(posted_by_costclose.amount_posted, 0) as amount_to_post
+        -- a target that updates Cost Posted to G/L itself (the demo ERP) leaves nothing unposted: the
+        -- project's ledger is subtracted only while BC's own fields still show the part as unposted
+        case
+            when cost_parts.amount_unposted = 0 then 0
+            else cost_parts.amount_unposted - coalesce(posted_by_costclose.amount_posted, 0)
+        end as amount_to_post
     from cost_parts
     left join posted_by_costclose
         on
