@@ -7,14 +7,10 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
-import psycopg2
-import pytest
-from bc_api_company import COMPANY, FAST_RETRY, OTHER_COMPANY
-from psycopg2 import sql
+from bc_api_company import COMPANY, FAST_RETRY, OTHER_COMPANY, BcEnvironment
 from typer.testing import CliRunner
 
 from costclose.errors import ConfigError
@@ -25,23 +21,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def erp_copy(pg_server_url: str, company_template: str) -> Iterator[str]:
-    name = f"bcapi_cli_{uuid.uuid4().hex[:8]}"
-    conn = psycopg2.connect(pg_server_url)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(
-            sql.SQL("create database {} template {}").format(
-                sql.Identifier(name), sql.Identifier(company_template)
-            )
-        )
-    yield name
-    with conn.cursor() as cur:
-        cur.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
-    conn.close()
 
 
 def test_serve_refuses_to_start_without_credentials_in_the_environment() -> None:
@@ -55,14 +34,15 @@ def test_serve_refuses_to_start_without_credentials_in_the_environment() -> None
 
 
 def test_serve_serves_the_erp_database_to_the_connector(
-    pg_server_url: str, erp_copy: str, credentials_env: dict[str, str], tmp_path: Path
+    pg_server_url: str, bc_env: BcEnvironment, credentials_env: dict[str, str], tmp_path: Path
 ) -> None:
+    erp_db = urlsplit(bc_env.erp_url).path.lstrip("/")  # the shared served copy: this test only reads
     port = _free_port()
     env = {
         **os.environ,
         "COSTCLOSE_HOME": str(tmp_path),
         "COSTCLOSE_DATABASE_URL": pg_server_url,
-        "COSTCLOSE_ERP_DB": erp_copy,
+        "COSTCLOSE_ERP_DB": erp_db,
         "BC_CLIENT_ID": credentials_env["BC_TEST_CLIENT_ID"],
         "BC_CLIENT_SECRET": credentials_env["BC_TEST_CLIENT_SECRET"],
     }
