@@ -16,15 +16,22 @@ Where each table comes from and how it is read incrementally:
 * Value Entry -- the page 5802 web service ``ValueEntries``. It has no modified time, and Cost Posted to
   G/L / Expected Cost Posted to G/L change after an entry is created (Post Inventory Cost to G/L), so
   the watermark keeps the last entry number *and* the entries that were unposted at the last load. Each
-  run re-reads those (up to 5 requests in parallel), then reads from ``last - lookback`` onwards.
+  run re-reads those (up to 5 requests in parallel), then reads from ``last - lookback`` onwards in
+  entry-number ranges side by side (at most 5 requests in flight across the source), in order.
+  An update to an entry that was fully posted at the last load and lies behind the look-back is not
+  seen (BC offers no modified time here; bc2adls, with its row version, does see it).
 * G/L Entry -- API v2.0 ``generalLedgerEntries`` (``amount`` = debit - credit; the API has no amount),
   by ``lastModifiedDateTime``.
+* Modified-time reads re-read a window (default 10 minutes) behind the last modification seen, so a
+  transaction that commits late with an earlier time is not missed; re-read rows upsert unchanged.
 * Item Ledger Entry, Item Application Entry, Capacity Ledger Entry, G/L - Item Ledger Relation -- their
   web services, by ``SystemModifiedAt`` (they change after posting: Remaining Quantity, Open, ...).
 * Setup and master data -- read whole each run; keys that disappeared become deletes.
 
 Every record is typed onto the ``bc_schema`` columns (XML-encoded enum values decoded, BC's blank dates
-as NULL). A record that cannot be typed, or lacks its key, becomes a ``BadRow`` naming the page URL; a
+as NULL). What the web services do not carry stays out of the batch's columns: ``row_version`` (the
+record's ``@odata.etag`` becomes its source version instead) and, for Value Entry, the system fields.
+A record that cannot be typed, or lacks its key, becomes a ``BadRow`` naming the page URL; a
 page that stays unreadable after retries (HTTP 500, truncated JSON) or a refused token ends the load with
 a ``CostcloseError`` naming the URL. Nothing is dropped silently.
 """
