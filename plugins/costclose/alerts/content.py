@@ -7,7 +7,6 @@ pass through ``scrub`` (URL passwords and ``password=``/``token=`` style values 
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,19 +14,9 @@ from typing import Any
 
 from costclose.alerts.evidence import TIE_OUT_CHECKS, AccountFailure, account_label
 from costclose.validation.model import ValidationResult
+from costclose.validation.redaction import scrub
 
-_URL_PASSWORD = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://[^:/@\s]*):[^@\s]*@", re.IGNORECASE)
-_KEY_VALUE_SECRET = re.compile(
-    r"(?P<key>password|passwd|pwd|secret|token|api[_-]?key|client_secret)(?P<sep>\s*[=:]\s*)[^\s&,;]+",
-    re.IGNORECASE,
-)
 SUBJECT_MAX = 200
-
-
-def scrub(text: str) -> str:
-    """``text`` without URL passwords or ``key=value`` secrets."""
-    text = _URL_PASSWORD.sub(r"\g<scheme>:***@", text)
-    return _KEY_VALUE_SECRET.sub(r"\g<key>\g<sep>***", text)
 
 
 @dataclass(frozen=True)

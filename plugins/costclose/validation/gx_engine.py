@@ -10,8 +10,8 @@ import logging
 from typing import Any
 
 from costclose import logging_setup
-from costclose.db import redact
 from costclose.validation.model import CheckOutcome, jsonable
+from costclose.validation.redaction import scrub
 from costclose.validation.suites import SuiteSpec
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ def _error(info: dict[str, Any]) -> str | None:
     for candidate in candidates:
         if candidate.get("raised_exception"):
             message = str(candidate.get("exception_message") or "the expectation raised an error")
-            return redact(message.splitlines()[0])[:500]
+            return scrub(message.splitlines()[0])[:500]
     return None
 
 
@@ -86,7 +86,7 @@ def run_suites(warehouse_url: str, suites: list[SuiteSpec], run_name: str) -> li
             )
             result = definition.run(result_format="COMPLETE")
         except Exception as exc:  # a broken suite is a failed gate, recorded with its reason
-            message = redact(str(exc)).splitlines()[0][:500]
+            message = scrub(str(exc)).splitlines()[0][:500]
             log.warning("suite %s could not run: %s", spec.name, message)
             outcomes.extend(
                 CheckOutcome(
