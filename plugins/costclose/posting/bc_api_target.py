@@ -49,7 +49,7 @@ class BcApiTarget:
         return BcApiClient(self.base_url, creds)
 
     def post(self, company: str, lines: Sequence[Line], key: str) -> dict[str, Any]:
-        from costclose.bc_api_client import ApiJournalLine, _company_id, odata_literal, post_journal
+        from costclose.bc_api_client import ApiJournalLine, company_id, odata_literal, post_journal
 
         api_lines = [
             ApiJournalLine(
@@ -62,9 +62,9 @@ class BcApiTarget:
             for ln in lines
         ]
         with self._client() as client:
-            company_id = _company_id(client, company)
+            cid = company_id(client, company)
             flt = quote(f"documentNumber eq {odata_literal(api_lines[0].document_no)}")
-            url = f"{client.api_root}/companies({company_id})/generalLedgerEntries?$filter={flt}&$top=1"
+            url = f"{client.api_root}/companies({cid})/generalLedgerEntries?$filter={flt}&$top=1"
             if client.get(url).get("value"):
                 return {"journal_code": f"CC{key[:8].upper()}", "duplicate": True}
             res = post_journal(client, company, api_lines, journal_code=f"CC{key[:8].upper()}")
