@@ -15,141 +15,36 @@ entries) to the caller in batches (``drain``), so the database side is COPY only
 
 from __future__ import annotations
 
-import heapq
 import itertools
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
-from costclose import bc_schema
+from costclose.demo_erp.adjust import CostAdjustment
+from costclose.demo_erp.entries import (
+    CLE_COLUMNS,
+    CLE_DEFAULTS,
+    IAE_COLUMNS,
+    ILE_COLUMNS,
+    VE_COLUMNS,
+    VE_INDEX,
+    VE_TEMPLATE,
+    ZERO,
+    AvgState,
+    Ile,
+    ItemInfo,
+    ProductionOrder,
+    r2,
+)
 
-ZERO = Decimal(0)
-CENT = Decimal("0.01")
-INBOUND_TYPES = {"Purchase", "Positive Adjmt.", "Output", "Assembly Output"}
-
-
-AvgState = tuple[Decimal, Decimal, Decimal, Decimal]  # value, quantity, rounding residual, average
-
-
-def r2(x: Decimal) -> Decimal:
-    """Round to BC's amount rounding precision (0.01)."""
-    return x.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-@dataclass(frozen=True)
-class ItemInfo:
-    no: str
-    costing_method: str
-    inventory_posting_group: str
-    gen_prod_posting_group: str
-    unit_cost: Decimal
-    standard_cost: Decimal = ZERO
-    indirect_cost_pct: Decimal = ZERO
-    overhead_rate: Decimal = ZERO
-    # Standard cost components of manufactured Standard items (material, capacity, cap. overhead).
-    std_material: Decimal = ZERO
-    std_capacity: Decimal = ZERO
-    std_capacity_overhead: Decimal = ZERO
+__all__ = [
+    "CLE_COLUMNS", "IAE_COLUMNS", "ILE_COLUMNS", "VE_COLUMNS", "ZERO", "Ile", "ItemInfo", "Ledger",
+    "ProductionOrder", "r2",
+]  # fmt: skip
 
 
-@dataclass(eq=False, slots=True)
-class Ile:
-    """An item ledger entry with the costing state Adjust Cost needs."""
-
-    entry_no: int
-    item_no: str
-    posting_date: date
-    entry_type: str
-    location_code: str
-    quantity: Decimal
-    document_no: str
-    source_type: str = ""
-    source_no: str = ""
-    order_type: str = ""
-    order_no: str = ""
-    gen_bus_posting_group: str = ""
-    document_type: str = ""
-    remaining_quantity: Decimal = ZERO
-    invoiced_quantity: Decimal = ZERO
-    applies_to_entry: int = 0
-    last_invoice_date: date | None = None
-    first_ve_no: int = 0
-    invoice_ve_no: int = 0  # the last value entry that invoiced (valued) this entry; adjustments apply to it
-    # Sums of this entry's value entries.
-    act: Decimal = ZERO
-    exp: Decimal = ZERO
-    reval: Decimal = ZERO  # revaluation part of act (not forwarded as base cost)
-    rounding: Decimal = ZERO
-    # Outbound: [(inbound, qty>0)]; inbound: [(outbound, qty>0)].
-    applied: list[tuple[Ile, Decimal]] = field(default_factory=list)
-    # Inbound revaluations: (revaluation VE no, date, amount, quantity revalued).
-    revaluations: list[tuple[int, date, Decimal, Decimal]] = field(default_factory=list)
-    transfer_from: Ile | None = None
-    transfer_to: Ile | None = None
-    production: ProductionOrder | None = None
-    last_cost_date: date | None = None
-    written: tuple[Any, ...] | None = None  # the row state last handed to the database
-    pending_charges: int = 0  # item charges announced but not yet posted
-
-    @property
-    def positive(self) -> bool:
-        return self.quantity > 0
-
-    @property
-    def completely_invoiced(self) -> bool:
-        return self.invoiced_quantity == self.quantity
-
-
-@dataclass(eq=False, slots=True)
-class ProductionOrder:
-    """A released/finished production or assembly order: what it consumed and what it produced."""
-
-    no: str
-    order_type: str  # "Production" or "Assembly"
-    item: ItemInfo
-    location_code: str
-    quantity: Decimal
-    due_date: date
-    consumption: list[Ile] = field(default_factory=list)
-    capacity_direct: Decimal = ZERO
-    capacity_indirect: Decimal = ZERO
-    output: Ile | None = None
-    finished_date: date | None = None
-    # Output cost parts already posted: direct, and per variance type.
-    posted_direct: Decimal = ZERO
-    posted_variance: dict[str, Decimal] = field(default_factory=dict)
-
-
-VE_COLUMNS = ["company", *(c.name for c in bc_schema.VALUE_ENTRY.columns)]
-ILE_COLUMNS = ["company", *(c.name for c in bc_schema.ITEM_LEDGER_ENTRY.columns)]
-IAE_COLUMNS = ["company", *(c.name for c in bc_schema.ITEM_APPLICATION_ENTRY.columns)]
-CLE_COLUMNS = ["company", *(c.name for c in bc_schema.CAPACITY_LEDGER_ENTRY.columns)]
-
-
-def _defaults(table: bc_schema.Table) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for col in table.columns:
-        if col.type == bc_schema.BOOL:
-            out[col.name] = False
-        elif col.type in (bc_schema.DEC, bc_schema.INT):
-            out[col.name] = 0
-        elif col.type in (bc_schema.DATE, bc_schema.GUID, bc_schema.DATETIME):
-            out[col.name] = None
-        else:
-            out[col.name] = ""
-    return out
-
-
-VE_DEFAULTS = _defaults(bc_schema.VALUE_ENTRY)
-VE_DEFAULTS.update(inventoriable=True, user_id="DEMO", entry_type="Direct Cost")
-_V = {c: i for i, c in enumerate(VE_COLUMNS)}
-VE_TEMPLATE: list[Any] = [None, *(VE_DEFAULTS[c] for c in VE_COLUMNS[1:])]
-CLE_DEFAULTS = _defaults(bc_schema.CAPACITY_LEDGER_ENTRY)
-
-
-class Ledger:
+class Ledger(CostAdjustment):
     """Posts item transactions of one company and adjusts their cost; see the module docstring."""
 
     def __init__(
@@ -245,9 +140,9 @@ class Ledger:
     def _ve(self, ile: Ile | None, d: date, **fields: Any) -> int:
         no = next(self._ve_no)
         row = VE_TEMPLATE.copy()
-        row[_V["company"]] = self.company
-        row[_V["entry_no"]] = no
-        row[_V["posting_date"]] = row[_V["valuation_date"]] = row[_V["document_date"]] = d
+        row[VE_INDEX["company"]] = self.company
+        row[VE_INDEX["entry_no"]] = no
+        row[VE_INDEX["posting_date"]] = row[VE_INDEX["valuation_date"]] = row[VE_INDEX["document_date"]] = d
         if ile is not None:
             item = self.items[ile.item_no]
             for column, value in (
@@ -270,14 +165,14 @@ class Ledger:
                     ile.posting_date if ile.positive else self._outbound_valuation_date(ile, d),
                 ),
             ):
-                row[_V[column]] = value
+                row[VE_INDEX[column]] = value
         for column, value in fields.items():
-            row[_V[column]] = value
-        act, exp = row[_V["cost_amount_actual"]], row[_V["cost_amount_expected"]]
-        row[_V["cost_amount_actual_acy"]] = act
-        row[_V["cost_amount_expected_acy"]] = exp
-        vq = row[_V["valued_quantity"]]
-        row[_V["cost_per_unit"]] = r2((act + exp) / vq) if vq else ZERO
+            row[VE_INDEX[column]] = value
+        act, exp = row[VE_INDEX["cost_amount_actual"]], row[VE_INDEX["cost_amount_expected"]]
+        row[VE_INDEX["cost_amount_actual_acy"]] = act
+        row[VE_INDEX["cost_amount_expected_acy"]] = exp
+        vq = row[VE_INDEX["valued_quantity"]]
+        row[VE_INDEX["cost_per_unit"]] = r2((act + exp) / vq) if vq else ZERO
         self.ve_rows.append(tuple(row))
         self.ve_count += 1
         if ile is not None:
@@ -297,7 +192,7 @@ class Ledger:
         """Keep the item ledger entry's costing state in step with its new value entry."""
         if not ile.first_ve_no:
             ile.first_ve_no = no
-        if row[_V["invoiced_quantity"]] and not row[_V["adjustment"]]:
+        if row[VE_INDEX["invoiced_quantity"]] and not row[VE_INDEX["adjustment"]]:
             ile.invoice_ve_no = no
         ile.act += act
         ile.exp += exp
@@ -308,7 +203,7 @@ class Ledger:
         elif ile.positive and (act or exp):
             self._changed[ile.entry_no] = ile
             self._round_check[ile.entry_no] = ile
-        entry_type = row[_V["entry_type"]]
+        entry_type = row[VE_INDEX["entry_type"]]
         if entry_type == "Revaluation":
             ile.reval += act
         elif entry_type == "Rounding":
@@ -393,121 +288,6 @@ class Ledger:
             or item.costing_method == "LIFO"
         ):
             self.open_inbound[key] = [e for e in pool if e.remaining_quantity > 0]
-
-    def _unit_base(self, inb: Ile) -> Decimal:
-        """Cost per unit of an inbound entry as forwarded to decreases (without revaluations)."""
-        return (inb.act + inb.exp - inb.reval - inb.rounding) / inb.quantity
-
-    def _outbound_target(self, out: Ile) -> Decimal:
-        """The cost (negative) a non-average decrease should carry: its share of each applied inbound."""
-        total = ZERO
-        for inb, q in out.applied:
-            share = r2(q * self._unit_base(inb))
-            for reval_no, reval_date, amount, reval_qty in inb.revaluations:
-                out_no = out.first_ve_no or reval_no + 1  # not yet posted: it comes after the revaluation
-                if not (out_no < reval_no and out.posting_date <= reval_date):
-                    share += r2(amount * q / reval_qty)
-            total += share
-        return -total
-
-    def _average_targets(self, item_no: str) -> dict[int, Decimal]:
-        """Periodic weighted average cost of every decrease of an Average item (§A.10, calc. type Item)."""
-        state = self._avg_state.get(item_no, (ZERO, ZERO, ZERO, self.items[item_no].unit_cost))
-        return self._average_walk(self.by_item.get(item_no, []), state)[0]
-
-    def _average_walk(self, entries: list[Ile], state: AvgState) -> tuple[dict[int, Decimal], AvgState]:
-        """Walk the entries period by period from ``state`` (value, qty, residual, average)."""
-        ordered = sorted(entries, key=lambda e: (e.posting_date, e.entry_no))
-        targets: dict[int, Decimal] = {}
-        value, qty, residual, avg = state
-        for _, group in itertools.groupby(ordered, key=lambda e: self._period_key(e.posting_date)):
-            period = list(group)
-            in_value = sum((e.act + e.exp for e in period if e.positive and e.entry_type != "Transfer"), ZERO)
-            in_qty = sum((e.quantity for e in period if e.positive and e.entry_type != "Transfer"), ZERO)
-            if qty + in_qty > 0:
-                avg = (value + in_value) / (qty + in_qty)
-            out_value = ZERO
-            for e in period:
-                if e.positive:
-                    continue
-                exact = avg * e.quantity + residual
-                targets[e.entry_no] = r2(exact)
-                residual = exact - targets[e.entry_no]
-                if e.entry_type != "Transfer":
-                    out_value += targets[e.entry_no]
-            for e in period:
-                if e.entry_type == "Transfer" and e.positive and e.transfer_from is not None:
-                    targets[e.entry_no] = -targets[e.transfer_from.entry_no]
-            value += in_value + out_value
-            qty += in_qty + sum(
-                (e.quantity for e in period if not e.positive and e.entry_type != "Transfer"), ZERO
-            )
-        return targets, (value, qty, residual, avg)
-
-    # ------------------------------------------------------------------ bounded memory
-    def expect_charge(self, ile: Ile) -> None:
-        """Announce an item charge that will be assigned to ``ile`` later (it stays in memory until then)."""
-        ile.pending_charges += 1
-
-    @staticmethod
-    def _final(e: Ile) -> bool:
-        """No further cost can arrive: completely invoiced, no expected cost, no announced item charge."""
-        return e.invoiced_quantity == e.quantity and not e.exp and not e.pending_charges
-
-    def prune(self, cutoff: date) -> int:
-        """Forget settled entries dated before ``cutoff`` (the caller has written them); returns how many.
-
-        An entry is settled when it is completely invoiced, has no expected cost, is closed (inbound),
-        its order is finished and every entry it is applied with is also dated before ``cutoff``.
-        Average items fold whole periods before ``cutoff`` into a running state instead. Objects
-        still referenced by open entries stay alive; the lists the engine walks only keep the rest.
-        """
-        cut_key = self._period_key(cutoff)
-        folded: set[int] = set()
-        for item_no, entries in self.by_item.items():
-            if self.items[item_no].costing_method != "Average":
-                continue
-            old = [e for e in entries if self._period_key(e.posting_date) < cut_key]
-            if not old or any(not self._final(e) for e in old):
-                continue
-            state = self._avg_state.get(item_no, (ZERO, ZERO, ZERO, self.items[item_no].unit_cost))
-            self._avg_state[item_no] = self._average_walk(old, state)[1]
-            folded.update(e.entry_no for e in old)
-            self.by_item[item_no] = [e for e in entries if self._period_key(e.posting_date) >= cut_key]
-
-        def settled(e: Ile) -> bool:
-            if e.posting_date >= cutoff or not self._final(e) or e.remaining_quantity:
-                return False
-            if self.items[e.item_no].costing_method == "Average":
-                return e.entry_no in folded
-            order = e.production
-            if order is not None and (order.finished_date is None or order.finished_date >= cutoff):
-                return False
-            return all(p.posting_date < cutoff and p.invoiced_quantity == p.quantity for p, _ in e.applied)
-
-        dropped = {e.entry_no for e in self.entries if settled(e)}
-        if dropped:
-            self.entries = [e for e in self.entries if e.entry_no not in dropped]
-            for item_no, entries in self.by_item.items():
-                self.by_item[item_no] = [e for e in entries if e.entry_no not in dropped]
-            self._round_check = {k: v for k, v in self._round_check.items() if k not in dropped}
-        return len(dropped)
-
-    def _period_key(self, d: date) -> tuple[int, ...]:
-        if self.average_cost_period == "Day":
-            return (d.toordinal(),)
-        return (d.year, d.month)
-
-    def _current_cost(self, out: Ile) -> Decimal:
-        """Cost of a decrease at posting time (Adjust Cost settles the final figure)."""
-        item = self.items[out.item_no]
-        if item.costing_method == "Average":
-            # Before this decrease (its quantity is already counted, its value not yet).
-            qty = self._avg_qty.get(item.no, ZERO) - (ZERO if out.entry_type == "Transfer" else out.quantity)
-            value = self._avg_value.get(item.no, ZERO)
-            unit = value / qty if qty > 0 else item.unit_cost
-            return r2(unit * out.quantity)
-        return self._outbound_target(out)
 
     # ------------------------------------------------------------------ postings
     def purchase(
@@ -684,9 +464,6 @@ class Ledger:
                 valued_by_average_cost=self._is_avg(ile),
             )
         return ile
-
-    def _is_avg(self, ile: Ile) -> bool:
-        return self.items[ile.item_no].costing_method == "Average"
 
     def invoice_sale(self, ile: Ile, d: date, doc: str) -> None:
         self._invoice_sale(ile, d, doc, first=False)
@@ -1005,202 +782,3 @@ class Ledger:
         if item.costing_method == "Standard":
             self.standard_cost[item_no] = (self.standard_cost[item_no] * factor).quantize(Decimal("0.00001"))
         return total
-
-    # ------------------------------------------------------------------ adjust cost
-    def _adjust_date(self, d: date) -> date:
-        first = self.first_allowed_date()
-        return max(d, first)
-
-    def adjust_cost(self) -> int:
-        """Adjust Cost - Item Entries: forward costs along applications; returns the entries it made.
-
-        Only what changed since the last run is visited: decreases applied to inbound entries whose
-        cost changed, finished outputs, and Average items with activity (recomputed per item). The
-        work list is processed in entry-number order, so a consumption is settled before its output,
-        a transfer shipment before its receipt and an inbound entry before the decreases applied to it.
-        """
-        before = self.ve_count
-        heap: list[tuple[int, Ile]] = []
-        queued: set[int] = set()
-
-        def push(e: Ile | None) -> None:
-            if e is not None and e.entry_no not in queued:
-                queued.add(e.entry_no)
-                heapq.heappush(heap, (e.entry_no, e))
-
-        changed, self._changed = self._changed, {}
-        for inb in changed.values():
-            for out, _ in inb.applied:
-                push(out)
-        for out in self._to_value.values():
-            push(out)
-        self._to_value = {}
-        while heap or self._avg_touched:
-            if not heap:
-                # Average items last (they are purchased, not produced): their decreases may feed outputs.
-                for item_no in sorted(self._avg_touched):
-                    for e in self._adjust_average(item_no):
-                        push(e)
-                self._avg_touched = set()
-                continue
-            _, ile = heapq.heappop(heap)
-            for dependent in self._adjust_entry(ile):
-                push(dependent)
-        self._rounding()
-        self._changed = {}
-        return self.ve_count - before
-
-    def _adjust_entry(self, ile: Ile) -> list[Ile]:
-        """Settle one entry's cost; return the entries whose cost depends on it, if it changed."""
-        if self.items[ile.item_no].costing_method == "Average" and ile.entry_type not in (
-            "Output",
-            "Assembly Output",
-        ):
-            return []
-        if ile.entry_type in ("Output", "Assembly Output"):
-            changed = self._adjust_output(ile)
-        elif ile.positive and ile.transfer_from is not None:
-            changed = self._settle(ile, -ile.transfer_from.act)
-        elif ile.positive or not ile.invoiced_quantity:
-            return []
-        else:
-            changed = self._settle(ile, self._outbound_target(ile))
-        return self._dependents(ile) if changed else []
-
-    def _dependents(self, ile: Ile) -> list[Ile]:
-        if ile.positive:
-            return [out for out, _ in ile.applied]
-        if ile.transfer_to is not None:
-            return [ile.transfer_to]
-        if ile.production is not None and ile.production.output is not None:
-            return [ile.production.output]
-        return []
-
-    def _settle(self, ile: Ile, target: Decimal) -> bool:
-        diff = target - ile.act
-        if not diff:
-            return False
-        self._adjustment(ile, diff, self._adjust_date(ile.last_invoice_date or ile.posting_date))
-        return True
-
-    def _adjust_average(self, item_no: str) -> list[Ile]:
-        """Settle every decrease (and transfer receipt) of an Average item at its periodic average."""
-        targets = self._average_targets(item_no)
-        dependents: list[Ile] = []
-        for ile in self.by_item.get(item_no, []):
-            if ile.positive and ile.transfer_from is None:
-                continue
-            if not ile.positive and not ile.invoiced_quantity:
-                continue
-            if ile.entry_no in targets and self._settle(ile, targets[ile.entry_no]):
-                dependents.extend(self._dependents(ile) if not ile.positive else [])
-        self._avg_touched.discard(item_no)
-        return dependents
-
-    def _adjustment(self, ile: Ile, amount: Decimal, d: date, **kw: Any) -> None:
-        self._ve(
-            ile,
-            d,
-            valued_quantity=ile.quantity,
-            cost_amount_actual=amount,
-            adjustment=True,
-            applies_to_entry=ile.invoice_ve_no or ile.first_ve_no,
-            source_code="INVTADJMT",
-            valued_by_average_cost=self._is_avg(ile) and not ile.positive,
-            **kw,
-        )
-
-    def _adjust_output(self, ile: Ile) -> bool:
-        order = ile.production
-        if order is None or order.finished_date is None:
-            return False
-        before = ile.act
-        actual = self._order_actual(order)
-        d = self._adjust_date(ile.posting_date)
-        if order.order_type == "Assembly":
-            if actual != order.posted_direct:
-                self._adjustment(ile, actual - order.posted_direct, d)
-                order.posted_direct = actual
-            return ile.act != before
-        q = ile.quantity
-        if not ile.invoiced_quantity:
-            # First valuation of a finished order: reverse the expected cost, post the actual cost.
-            self._ve(
-                ile,
-                d,
-                valued_quantity=q,
-                invoiced_quantity=q,
-                cost_amount_actual=actual,
-                cost_amount_expected=-ile.exp,
-                adjustment=True,
-                applies_to_entry=ile.first_ve_no,
-                source_code="INVTADJMT",
-            )
-            ile.invoiced_quantity = q
-            ile.last_invoice_date = d
-            order.posted_direct = actual
-        elif actual != order.posted_direct:
-            self._adjustment(ile, actual - order.posted_direct, d)
-            order.posted_direct = actual
-        if order.item.costing_method == "Standard":
-            self._variances(order, ile, d)
-        return ile.act != before
-
-    def _variances(self, order: ProductionOrder, ile: Ile, d: date) -> None:
-        item, q = order.item, order.quantity
-        std = self.standard_cost[item.no]
-        material = -sum((c.act for c in order.consumption), ZERO)
-        std_mat, std_cap, std_cap_oh = (
-            r2(x * q) for x in (item.std_material, item.std_capacity, item.std_capacity_overhead)
-        )
-        wanted = {
-            "Material": std_mat - material,
-            "Capacity": std_cap - order.capacity_direct,
-            "Capacity Overhead": std_cap_oh - order.capacity_indirect,
-        }
-        wanted["Manufacturing Overhead"] = r2(std * q) - std_mat - std_cap - std_cap_oh
-        for vtype, amount in wanted.items():
-            delta = amount - order.posted_variance.get(vtype, ZERO)
-            if delta:
-                self._ve(
-                    ile,
-                    d,
-                    valued_quantity=q,
-                    entry_type="Variance",
-                    variance_type=vtype,
-                    cost_amount_actual=delta,
-                    adjustment=True,
-                    applies_to_entry=ile.first_ve_no,
-                    source_code="INVTADJMT",
-                )
-                order.posted_variance[vtype] = amount
-
-    def _rounding(self) -> None:
-        """Rounding entries for fully applied, fully invoiced non-average inbound entries."""
-        candidates, self._round_check = self._round_check, {}
-        for ile in sorted(candidates.values(), key=lambda e: e.entry_no):
-            if not ile.positive or ile.remaining_quantity or self._is_avg(ile) or not ile.applied:
-                continue
-            if not ile.completely_invoiced or any(not o.completely_invoiced for o, _ in ile.applied):
-                continue
-            if self.items[ile.item_no].costing_method == "Standard" and ile.exp:
-                continue
-            forwarded = ZERO
-            for out, q in ile.applied:
-                share = r2(q * self._unit_base(ile))
-                for reval_no, reval_date, amount, reval_qty in ile.revaluations:
-                    if not (out.first_ve_no < reval_no and out.posting_date <= reval_date):
-                        share += r2(amount * q / reval_qty)
-                forwarded += share
-            residual = forwarded - ile.act
-            if residual and abs(residual) < Decimal(1):
-                d = self._adjust_date(ile.last_cost_date or ile.last_invoice_date or ile.posting_date)
-                self._ve(
-                    ile,
-                    d,
-                    entry_type="Rounding",
-                    valued_quantity=ile.quantity,
-                    cost_amount_actual=residual,
-                    adjustment=True,
-                    source_code="INVTADJMT",
-                )
