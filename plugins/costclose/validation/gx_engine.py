@@ -12,6 +12,7 @@ from typing import Any
 from costclose import logging_setup
 from costclose.validation.model import CheckOutcome, jsonable
 from costclose.validation.redaction import scrub
+from costclose.validation.snapshot import snapshot
 from costclose.validation.suites import SuiteSpec
 
 log = logging.getLogger(__name__)
@@ -78,13 +79,14 @@ def run_suites(warehouse_url: str, suites: list[SuiteSpec], run_name: str) -> li
     outcomes: list[CheckOutcome] = []
     for spec in suites:
         try:
-            asset = source.add_query_asset(spec.name, query=spec.asset_query)
-            batch = asset.add_batch_definition_whole_table("whole")
-            suite = ctx.suites.add(gx.ExpectationSuite(name=spec.name, expectations=spec.expectations))
-            definition = ctx.validation_definitions.add(
-                gx.ValidationDefinition(name=f"{run_name}:{spec.name}", data=batch, suite=suite)
-            )
-            result = definition.run(result_format="COMPLETE")
+            with snapshot(warehouse_url, spec.name, spec.asset_query) as query:
+                asset = source.add_query_asset(spec.name, query=query)
+                batch = asset.add_batch_definition_whole_table("whole")
+                suite = ctx.suites.add(gx.ExpectationSuite(name=spec.name, expectations=spec.expectations))
+                definition = ctx.validation_definitions.add(
+                    gx.ValidationDefinition(name=f"{run_name}:{spec.name}", data=batch, suite=suite)
+                )
+                result = definition.run(result_format="COMPLETE")
         except Exception as exc:  # a broken suite is a failed gate, recorded with its reason
             message = scrub(str(exc)).splitlines()[0][:500]
             log.warning("suite %s could not run: %s", spec.name, message)
