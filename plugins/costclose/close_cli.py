@@ -7,6 +7,7 @@ through Airflow.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -127,6 +128,7 @@ def demo(
 ) -> None:
     """Start the database, seed the demo company, run the close DAG once through Airflow, show outputs."""
     from costclose import companies, orchestrate
+    from costclose.demo_erp.cli import remove_company
     from costclose.demo_erp.simulate import seed
 
     cfg = settings()
@@ -139,7 +141,10 @@ def demo(
             last = last.next()
         if reseed or not _demo_seeded(erp_url):
             with console.status(f"seeding {DEMO_COMPANY}: {DEMO_MONTHS} months from {DEMO_START} ..."):
-                manifest = seed(
+                if reseed:
+                    remove_company(erp_url, DEMO_COMPANY)
+                    pipeline.forget_company(DEMO_COMPANY)
+                seed(
                     erp_url,
                     company=DEMO_COMPANY,
                     months=DEMO_MONTHS,
@@ -148,7 +153,7 @@ def demo(
                     start=parse_period(DEMO_START).start,
                 )
             console.print(
-                f"seeded the demo company {DEMO_COMPANY} ({manifest.get('value_entries', '?')} value entries)"
+                f"seeded the demo company {DEMO_COMPANY} ({_value_entries(erp_url):,} value entries)"
             )
         companies.upsert_company(DEMO_COMPANY, source="sql:db:erp", posting_target="erp")
         console.print(f"registered {DEMO_COMPANY} in {cfg.config_file} (source sql:db:erp, target erp)")
@@ -157,7 +162,9 @@ def demo(
         ):
             run = orchestrate.dags_test(
                 "inventory_close",
-                f"{last.next().start.isoformat()}T03:00:00+00:00",
+                # The period is the explicit period_end; the logical date only names this run, so
+                # every `make demo` gets a run of its own.
+                datetime.now(UTC).isoformat(timespec="seconds"),
                 {"period_end": last.key, "post": True},
             )
         if run.state != "success":
@@ -170,6 +177,12 @@ def demo(
     console.print(f"outputs of the close: [bold]{out}[/]")
     for f in sorted(out.glob("*")):
         console.print(f"  {f.name}")
+
+
+def _value_entries(erp_url: str) -> int:
+    with db.connect(erp_url) as conn, conn.cursor() as cur:
+        cur.execute("select count(*) from bc.value_entry where company = %s", (DEMO_COMPANY,))
+        return int(cur.fetchone()[0])
 
 
 def _demo_seeded(erp_url: str) -> bool:

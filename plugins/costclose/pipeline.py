@@ -69,6 +69,28 @@ def extract(company: str, *, full: bool = False, source_url: str | None = None) 
     }
 
 
+def forget_company(company: str) -> None:
+    """Remove a company's rows from the warehouse (raw, watermarks, posting ledger): it starts over."""
+    from psycopg2 import sql
+
+    from costclose.bc_schema import RAW_TABLES
+
+    with db.connect(db.database_url("warehouse")) as conn, conn.cursor() as cur:
+        cur.execute(
+            "select table_schema, table_name from information_schema.columns"
+            " where column_name = 'company' and table_schema in ('raw', 'landing', 'posting', 'validation')"
+        )
+        tables = cur.fetchall()
+        for schema, table in tables:
+            cur.execute(
+                sql.SQL("delete from {}.{} where company = %s").format(
+                    sql.Identifier(schema), sql.Identifier(table)
+                ),
+                (company,),
+            )
+    log.info("forgot %s in the warehouse (%d tables, %d raw)", company, len(tables), len(RAW_TABLES))
+
+
 def build(period: str | None = None, company: str | None = None) -> dict[str, Any]:
     """dbt build (models + tests) for one period (or everything)."""
     from costclose.transform.dbt import build as dbt_build
