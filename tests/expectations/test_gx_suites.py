@@ -269,6 +269,9 @@ def test_clean_close_passes_every_stage(warehouse: str) -> None:
         "tie_out_pre_posting",
     } == {c.suite for c in pre.checks}
     assert len(pre.checks) >= 40
+    with connect(warehouse) as conn, conn.cursor() as cur:
+        cur.execute("select count(*) from pg_tables where schemaname = 'validation_work'")
+        assert cur.fetchone() == (0,), "every suite's snapshot is dropped after the run"
 
 
 @pytest.mark.parametrize("kind", list(DISCREPANCIES))
