@@ -239,3 +239,25 @@ def test_seeding_an_existing_company_is_refused_with_advice(make_database: Calla
     with pytest.raises(DemoErpError, match="--replace"):
         simulate.seed(url, "CRONUS", months=1, scale=0.2, seed=2, start=START)
     assert _rows(url, "select count(*), max(row_version) from bc.value_entry") == before
+
+
+def test_g_l_registers_and_value_entries_balance(seeded: str) -> None:
+    unbalanced = _rows(
+        seeded,
+        "select g_l_register_no, sum(g.amount) from bc.g_l_item_ledger_relation r "
+        "join bc.g_l_entry g on g.entry_no = r.g_l_entry_no group by 1 having sum(g.amount) <> 0",
+    )
+    assert unbalanced == []
+    per_ve = _rows(seeded, """
+        select count(*) from (
+          select v.entry_no, v.cost_posted_to_g_l + v.expected_cost_posted_to_g_l as posted,
+                 sum(g.amount) filter (where g.g_l_account_no in
+                   (select inventory_account from bc.inventory_posting_setup
+                    union select wip_account from bc.inventory_posting_setup)) as on_inventory
+          from bc.value_entry v
+          join bc.g_l_item_ledger_relation r on r.value_entry_no = v.entry_no
+          join bc.g_l_entry g on g.entry_no = r.g_l_entry_no
+          where v.item_ledger_entry_no <> 0 and v.item_ledger_entry_type not in ('Consumption', 'Output')
+          group by v.entry_no, v.cost_posted_to_g_l, v.expected_cost_posted_to_g_l) x
+        where posted <> on_inventory""")  # fmt: skip
+    assert per_ve == [(0,)]  # §D.0: an item VE's posted cost is exactly what reached the inventory account
