@@ -123,10 +123,13 @@ def post(
     from costclose.posting.targets import target_for
 
     cfg = get_company(company)
-    name = target or cfg.posting_target or "file"
-    erp_url = db.database_url("erp") if name == "erp" else None
+    configured = cfg.posting_target_url() or "file"
+    spec = target or configured
+    if spec == "bc_api" and configured.startswith("bc_api:"):
+        spec = configured  # --target bc_api: the company's configured BC API
+    erp_url = db.database_url("erp") if spec == "erp" else None
     out = out_dir or output_dir(company, period)
-    tgt = target_for(name, erp_url=erp_url, out_dir=out)
+    tgt = target_for(spec, erp_url=erp_url, out_dir=out)
     summary = post_period(company, parse_period(period), tgt, dry_run=dry_run)
     out.mkdir(parents=True, exist_ok=True)
     _write_csv(

@@ -181,23 +181,32 @@ class FileTarget:
         return {"csv": str(csv_path), "xlsx": str(xlsx_path), "duplicate": False}
 
 
-def target_for(
-    name: str, *, erp_url: str | None = None, out_dir: Path | None = None, **kwargs: Any
-) -> Target:
-    """The target called ``name`` (``erp``, ``file`` or ``bc_api``)."""
-    if name == "erp":
+def target_for(spec: str, *, erp_url: str | None = None, out_dir: Path | None = None) -> Target:
+    """The target a company's ``posting_target`` (costclose.yml) names.
+
+    ``erp`` (the demo ERP), ``file`` or ``file:<folder>`` (an import file), or ``bc_api:<base URL>[?...]``
+    with the same URL options and credential references as the ``bc_api:`` source.
+    """
+    if spec == "erp":
         if not erp_url:
             raise PostingError("the erp target needs the demo ERP's database URL (costclose demo-erp url)")
         return ErpTarget(erp_url)
-    if name == "file":
-        if out_dir is None:
-            raise PostingError("the file target needs an output folder (--out DIR)")
-        return FileTarget(out_dir)
-    if name == "bc_api":
+    if spec == "file" or spec.startswith("file:"):
+        folder = Path(spec[len("file:") :]) if spec.startswith("file:") else out_dir
+        if folder is None:
+            raise PostingError("the file target needs an output folder (--out DIR, or file:<folder>)")
+        return FileTarget(folder)
+    if spec.startswith("bc_api:"):
         from costclose.posting.bc_api_target import BcApiTarget
+        from costclose.sources.bc_api import BcApiSource
 
-        return BcApiTarget(**kwargs)
-    raise PostingError(f"unknown posting target {name!r}: use erp, bc_api or file")
+        # One parser for bc_api: URLs (base URL, token URL, credential references) -- the source's.
+        source = BcApiSource(spec)
+        return BcApiTarget(source.base_url, **source.credentials_ref)
+    raise PostingError(
+        f"unknown posting target {spec!r}: use erp, file[:<folder>] or bc_api:<base URL> "
+        "(see costclose.example.yml)"
+    )
 
 
 def lines_json(lines: Sequence[Line]) -> str:

@@ -271,6 +271,11 @@ class BcApiSource:
         self._company_ids: dict[str, str] = {}
 
     @property
+    def credentials_ref(self) -> dict[str, str | None]:
+        """The token URL and credential references (names, never secrets) this URL configures."""
+        return dict(self._credentials_ref)
+
+    @property
     def client(self) -> BcApiClient:
         if self._client is None:
             creds = resolve_credentials(environ=self._environ, **self._credentials_ref)  # type: ignore[arg-type]
