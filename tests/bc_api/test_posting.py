@@ -111,3 +111,27 @@ def test_a_write_whose_answer_is_lost_is_not_sent_again(bc_env_rw: BcEnvironment
     assert [r.path.rsplit("/", 1)[-1] for r in posts] == ["journals", "journals", "journalLines"]
     assert _journal_lines(bc_env_rw) == 1  # BC created the line whose answer was lost: once
     assert _g_l(bc_env_rw) == []
+
+
+def test_the_bc_api_posting_target_posts_a_key_once(bc_env_rw: BcEnvironment) -> None:
+    """The close's bc_api target: configured like the source, idempotent on the run's key."""
+    from costclose.posting.targets import Line, target_for
+
+    target = target_for(bc_env_rw.source_url)
+    lines = [
+        Line(
+            "INVCOST-20260331", date(2026, 3, 31), "8620", Decimal("50.00"), "Inventory cost", (7,), "actual"
+        ),
+        Line(
+            "INVCOST-20260331", date(2026, 3, 31), "8640", Decimal("-50.00"), "Inventory cost", (7,), "actual"
+        ),
+    ]
+    key = "ab" * 32
+    before = len(_g_l(bc_env_rw))
+    first = target.post(COMPANY, lines, key)
+    second = target.post(COMPANY, lines, key)
+    posted = _g_l(bc_env_rw)
+    assert first["duplicate"] is False
+    assert second["duplicate"] is True
+    assert len(posted) - before == 2, "posted once, not twice"
+    assert {r[2] for r in posted[before:]} == {"CCABABABABABAB-0331"}
