@@ -158,7 +158,8 @@ def demo(
         companies.upsert_company(DEMO_COMPANY, source="sql:db:erp", posting_target="erp")
         console.print(f"registered {DEMO_COMPANY} in {cfg.config_file} (source sql:db:erp, target erp)")
         with console.status(
-            f"running the inventory_close DAG through Airflow for {last.key} (a few minutes) ..."
+            f"running the inventory_close DAG through Airflow for {last.key} (a few minutes; log in "
+            f"{cfg.home / 'airflow'}) ..."
         ):
             run = orchestrate.dags_test(
                 "inventory_close",

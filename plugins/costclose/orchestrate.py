@@ -64,14 +64,20 @@ def airflow_env(cfg: Settings | None = None, *, sqlite: bool = False) -> dict[st
 
 
 def _airflow(args: list[str], env: dict[str, str], log_file: Path) -> subprocess.CompletedProcess[str]:
+    """Run the Airflow CLI, streaming its output into ``log_file`` (follow it with ``tail -f``)."""
     exe = Path(sys.executable).with_name("airflow")
     cmd = [str(exe), *args]
-    log.info("running %s", " ".join(cmd))
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)  # noqa: S603
+    log.info("running %s (log: %s)", " ".join(cmd), log_file)
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with log_file.open("a") as fh:
-        fh.write(f"$ {' '.join(cmd)}\n{proc.stdout}\n{proc.stderr}\n")
-    return proc
+        fh.write(f"$ {' '.join(cmd)}\n")
+        fh.flush()
+        start = fh.tell()
+        proc = subprocess.run(cmd, env=env, stdout=fh, stderr=subprocess.STDOUT, text=True, check=False)  # noqa: S603
+    with log_file.open() as fh:
+        fh.seek(start)
+        output = fh.read()
+    return subprocess.CompletedProcess(cmd, proc.returncode, output, "")
 
 
 def migrate(env: dict[str, str]) -> None:
