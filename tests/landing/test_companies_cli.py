@@ -70,14 +70,10 @@ def test_bad_numbers_and_recipients_are_clear_errors() -> None:
 
 
 def test_extract_command_lands_and_remembers_the_source(
-    cli_env: Path, make_database, monkeypatch: pytest.MonkeyPatch
+    cli_env: Path, source_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bc_source_db import create_bc_layout
-
     from costclose.cli import app
 
-    source_url = make_database("src")
-    create_bc_layout(source_url)
     company = 'Hostile "Co" [bold]x[/]; --'  # SQL and rich-markup metacharacters
     seed_company(source_url, company, value_entry_count=11, g_l_entry_count=4)
     runner = CliRunner()

@@ -171,14 +171,11 @@ def test_hostile_company_name_is_just_a_name(source_url: str, warehouse_url: str
 
 
 def test_recreated_source_is_refused_until_full_reextract(
-    source_url: str, warehouse_url: str, make_database
+    source_url: str, warehouse_url: str, clone_database
 ) -> None:
     seed_company(source_url, COMPANY, value_entry_count=10)
     load(open_source(f"sql:{source_url}"), COMPANY, warehouse_url=warehouse_url)
-    from bc_source_db import create_bc_layout
-
-    fresh = make_database("src2")
-    create_bc_layout(fresh)
+    fresh = clone_database("bc")
     execute(fresh, "insert into bc.company (name) values (%s)", (COMPANY,))
     insert_rows(fresh, bc_schema.VALUE_ENTRY, value_entries(COMPANY, 1, 2))
 

@@ -7,14 +7,19 @@ The layout the demo ERP uses (schema ``bc``): every ``bc_schema.RAW_TABLES`` tab
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import psycopg2
+import pytest
 from psycopg2 import sql
 
 from costclose import bc_schema
+from costclose.db import with_database
 
 TRIGGERS = """
 create or replace function {schema}.bump_row_version() returns trigger language plpgsql as $$
@@ -241,3 +246,80 @@ def table_rows(url: str, schema: str, table: bc_schema.Table, company: str) -> l
         rows = cur.fetchall()
     conn.close()
     return rows
+
+
+# -- fixtures shared by tests/landing and tests/sources (imported by their conftest.py) ----------
+
+
+def _admin(server_url: str, statement: sql.Composable) -> None:
+    conn = psycopg2.connect(server_url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(statement)
+    conn.close()
+
+
+def _drop(server_url: str, name: str) -> None:
+    _admin(server_url, sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session")
+def _templates(pg_server_url: str) -> Iterator[dict[str, str]]:
+    """Template databases made once per session: the BC layout, a warehouse with raw + landing, and
+    an empty one, so each test's databases are quick copies instead of fresh DDL."""
+    from costclose.landing.schema import ensure_schema
+
+    names = {kind: f"tpl_{kind}_{uuid.uuid4().hex[:8]}" for kind in ("bc", "wh", "empty")}
+    for name in names.values():
+        _admin(pg_server_url, sql.SQL("create database {}").format(sql.Identifier(name)))
+    create_bc_layout(with_database(pg_server_url, names["bc"]))
+    conn = psycopg2.connect(with_database(pg_server_url, names["wh"]))
+    ensure_schema(conn)
+    conn.close()
+    yield names
+    for name in names.values():
+        _drop(pg_server_url, name)
+
+
+@pytest.fixture
+def clone_database(pg_server_url: str, _templates: dict[str, str]) -> Iterator[Callable[[str], str]]:
+    """Factory: ``clone_database("bc" | "wh" | "empty")`` -> URL of a fresh copy; dropped after the test."""
+    made: list[str] = []
+
+    def clone(kind: str) -> str:
+        name = f"{kind}_{uuid.uuid4().hex[:10]}"
+        _admin(
+            pg_server_url,
+            sql.SQL("create database {} template {}").format(
+                sql.Identifier(name), sql.Identifier(_templates[kind])
+            ),
+        )
+        made.append(name)
+        return with_database(pg_server_url, name)
+
+    yield clone
+    for name in made:
+        _drop(pg_server_url, name)
+
+
+@pytest.fixture
+def source_url(clone_database: Callable[[str], str]) -> str:
+    """A fresh database with the BC layout (schema ``bc``), no companies yet."""
+    return clone_database("bc")
+
+
+@pytest.fixture
+def warehouse_url(clone_database: Callable[[str], str]) -> str:
+    """A fresh warehouse database with the raw and landing schemas."""
+    return clone_database("wh")
+
+
+@pytest.fixture(autouse=True)
+def _private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """costclose's home (caches such as the bc2adls totals) in a temporary folder, not the repo's."""
+    from costclose import config
+
+    monkeypatch.setenv("COSTCLOSE_HOME", str(tmp_path / "costclose-home"))
+    config.settings.cache_clear()
+    yield
+    config.settings.cache_clear()

@@ -35,12 +35,12 @@ def query(url: str, statement: str, params: tuple = ()) -> list[tuple]:
     return rows
 
 
-def test_sql_and_bc2adls_land_identical_raw_rows(source_url: str, make_database, tmp_path: Path) -> None:
+def test_sql_and_bc2adls_land_identical_raw_rows(source_url: str, clone_database, tmp_path: Path) -> None:
     seed_company(source_url, COMPANY, value_entry_count=30, g_l_entry_count=12)
     seed_company(source_url, "Other Co", value_entry_count=4, g_l_entry_count=2)
     export_bc2adls(source_url, COMPANY, str(tmp_path / "lake"))
     export_bc2adls(source_url, "Other Co", str(tmp_path / "lake"))
-    via_sql, via_bc2adls = make_database("wh_sql"), make_database("wh_adls")
+    via_sql, via_bc2adls = clone_database("wh"), clone_database("wh")
 
     load(open_source(f"sql:{source_url}"), COMPANY, warehouse_url=via_sql)
     report = load(open_source(f"bc2adls:{tmp_path / 'lake'}"), COMPANY, warehouse_url=via_bc2adls)

@@ -27,13 +27,13 @@ def raw(url: str) -> dict[str, list[tuple]]:
 
 
 def test_demo_company_lands_identically_through_sql_and_bc2adls_before_and_after_posting(
-    make_database, tmp_path: Path
+    clone_database, tmp_path: Path
 ) -> None:
     from costclose.demo_erp import gl_posting, simulate
 
-    erp = make_database("erp")
+    erp = clone_database("empty")
     simulate.seed(erp, "CRONUS", months=2, scale=0.05, seed=3)
-    via_sql, via_bc2adls = make_database("wh_sql"), make_database("wh_adls")
+    via_sql, via_bc2adls = clone_database("wh"), clone_database("wh")
     lake = str(tmp_path / "lake")
     export_bc2adls(erp, "CRONUS", lake)
     sql_source, lake_source = open_source(f"sql:{erp}"), open_source(f"bc2adls:{lake}")
