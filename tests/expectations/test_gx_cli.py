@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -34,8 +35,9 @@ def test_validate_prints_the_table_and_exits_by_outcome(
     assert bad.exit_code == 1, bad.output
     assert "FAIL" in bad.output and "g_l_account_no=7190" in bad.output and "difference=1.50" in bad.output
     assert "2 checks FAILED (1 checks)" in bad.output
-    page = next((costclose_env / "out" / "data_docs").rglob("*post-posting*.html"))
-    assert "g_l_account_no" in page.read_text()
+    run_id = re.search(r"; run (\S+)", bad.output).group(1)  # type: ignore[union-attr]
+    page = next((costclose_env / "out" / "data_docs").rglob(f"{run_id}.html"))
+    assert "<td>7190</td>" in page.read_text()
 
     lenient = runner.invoke(app, [*args, "--stage", "post-posting", "--tolerance", "1.50"])
     assert lenient.exit_code == 0, lenient.output
