@@ -52,7 +52,7 @@ inventory_entries as (
     where
         value_entries.item_ledger_entry_type != ''
         and value_entries.item_no != ''
-        and coalesce(items.item_type, 'Inventory') = 'Inventory'
+        and coalesce(items.item_type, '') not in ('Service', 'Non-Inventory')
 
 ),
 

@@ -45,7 +45,7 @@ filtered as (
     where
         value_entries.item_no != ''
         and value_entries.item_ledger_entry_type != ''
-        and coalesce(items.item_type, 'Inventory') = 'Inventory'
+        and coalesce(items.item_type, '') not in ('Service', 'Non-Inventory')
         and value_entries.posting_date <= date {{ dbt.string_literal(end) }}
         {%- if location_codes is not none %}
             and value_entries.location_code {{ location_filter }}

@@ -179,39 +179,24 @@ own_splits as (
 
 ),
 
--- one application step: an inbound entry to an outbound entry applied to it, and a transfer shipment to
--- its receipt; factor = applied quantity / source quantity
-edges as (
+-- the application rows that move cost, each joined to its target first (materialized, so the planner
+-- cannot pair every source with every target of a company on a misestimate)
+outbound_applications as materialized (
 
-    select
-        applications.company,
-        applications.inbound_item_entry_no as from_entry_no,
-        applications.outbound_item_entry_no as to_entry_no,
-        applications.quantity / sources.quantity as factor
+    select applications.*
     from applications
-    inner join entries as sources
-        on
-            applications.company = sources.company
-            and applications.inbound_item_entry_no = sources.entry_no
     inner join entries as targets
         on
             applications.company = targets.company
             and applications.outbound_item_entry_no = targets.entry_no
-    where
-        applications.outbound_item_entry_no = applications.item_ledger_entry_no
-        and applications.posting_date <= sources.valuation_date
-        and sources.quantity != 0
-    union all
-    select
-        applications.company,
-        applications.outbound_item_entry_no as from_entry_no,
-        applications.inbound_item_entry_no as to_entry_no,
-        applications.quantity / sources.quantity as factor
+    where applications.outbound_item_entry_no = applications.item_ledger_entry_no
+
+),
+
+transfer_receipt_applications as materialized (
+
+    select applications.*
     from applications
-    inner join entries as sources
-        on
-            applications.company = sources.company
-            and applications.outbound_item_entry_no = sources.entry_no
     inner join entries as receipts
         on
             applications.company = receipts.company
@@ -221,7 +206,39 @@ edges as (
         and applications.outbound_item_entry_no != 0
         and receipts.entry_type = 'Transfer'
         and receipts.quantity > 0
-        and applications.posting_date <= sources.valuation_date
+
+),
+
+-- one application step: an inbound entry to an outbound entry applied to it, and a transfer shipment to
+-- its receipt; factor = applied quantity / source quantity
+edges as (
+
+    select
+        outbound_applications.company,
+        outbound_applications.inbound_item_entry_no as from_entry_no,
+        outbound_applications.outbound_item_entry_no as to_entry_no,
+        outbound_applications.quantity / sources.quantity as factor
+    from outbound_applications
+    inner join entries as sources
+        on
+            outbound_applications.company = sources.company
+            and outbound_applications.inbound_item_entry_no = sources.entry_no
+    where
+        outbound_applications.posting_date <= sources.valuation_date
+        and sources.quantity != 0
+    union all
+    select
+        transfer_receipt_applications.company,
+        transfer_receipt_applications.outbound_item_entry_no as from_entry_no,
+        transfer_receipt_applications.inbound_item_entry_no as to_entry_no,
+        transfer_receipt_applications.quantity / sources.quantity as factor
+    from transfer_receipt_applications
+    inner join entries as sources
+        on
+            transfer_receipt_applications.company = sources.company
+            and transfer_receipt_applications.outbound_item_entry_no = sources.entry_no
+    where
+        transfer_receipt_applications.posting_date <= sources.valuation_date
         and sources.quantity != 0
 
 ),

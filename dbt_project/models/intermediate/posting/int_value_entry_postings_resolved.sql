@@ -1,3 +1,4 @@
+{{ config(materialized='table') }}
 -- (Step 2/2 of the adjusting journal) One row per company x value entry x cost part to post, with its
 -- posting rule (spec §B.2), both accounts (§B.3) and, when it cannot be posted, why (§B.1, §D.5):
 -- expected cost on an entry type that cannot carry it, expected cost posting off, a missing setup row,

@@ -20,7 +20,7 @@ inventory_entries as (
     from value_entries
     left join items
         on value_entries.company = items.company and value_entries.item_no = items.item_no
-    where value_entries.item_no = '' or coalesce(items.item_type, 'Inventory') = 'Inventory'
+    where value_entries.item_no = '' or coalesce(items.item_type, '') not in ('Service', 'Non-Inventory')
 
 ),
 

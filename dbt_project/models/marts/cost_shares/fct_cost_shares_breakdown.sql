@@ -1,3 +1,5 @@
+{{ config(pre_hook="set local enable_nestloop = off") }}
+-- enable_nestloop off: misestimated item ledger filters would otherwise nest loops over applications
 -- One row per company x cost share ('Sales' | 'Inventory') x item: Cost Shares Breakdown (report 5848,
 -- spec §D.4) between the start date (var cost_shares_start_date, else the first day of the valuation
 -- date's month) and the valuation date (var valuation_date, else each company's latest period end).

@@ -1,3 +1,5 @@
+{{ config(pre_hook="set local enable_nestloop = off") }}
+-- enable_nestloop off: misestimated item ledger filters would otherwise nest loops over applications
 -- One row per company x item x cost component (Direct Cost, Revaluation, Rounding, Indirect Cost,
 -- Variance, and a Total line) at the valuation date: Invt. Valuation - Cost Spec. (report 5801, spec
 -- §D.3). The valuation date is the var valuation_date, or else each company's latest period end.
