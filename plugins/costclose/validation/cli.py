@@ -31,7 +31,8 @@ def _detail(result: ValidationResult, key: str) -> str:
     if check.success or not check.rows:
         return ""
     first = ", ".join(f"{k}={v}" for k, v in check.rows[0].items())
-    more = f" (+{len(check.rows) - 1} more)" if len(check.rows) > 1 else ""
+    total = max(check.unexpected_count or 0, len(check.rows))  # GX returns at most 200 rows
+    more = f" (+{total - 1} more)" if total > 1 else ""
     return first + more
 
 
