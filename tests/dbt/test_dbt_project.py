@@ -37,3 +37,18 @@ def test_profile_env_from_url() -> None:
         "COSTCLOSE_PG_PASSWORD": "s@cret",
         "COSTCLOSE_PG_DBNAME": "wh",
     }
+
+
+def test_nightly_selector_leaves_out_the_point_in_time_reports(tmp_path: Path) -> None:
+    run = dbt.run_dbt(
+        ["ls", "--selector", "nightly", "--resource-type", "model", "--output", "name"],
+        "postgresql://postgres@127.0.0.1:1/none",
+        target_path=tmp_path / "target",
+    )
+    names = set(run.result)
+    assert {
+        "fct_inventory_gl_reconciliation",
+        "fct_adjusting_journal_per_entry",
+        "fct_inventory_valuation",
+    } <= names
+    assert not names & {"fct_inventory_cost_spec", "fct_cost_shares_breakdown"}

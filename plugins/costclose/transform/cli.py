@@ -44,11 +44,21 @@ def build_command(
     period: Annotated[str | None, typer.Option(help="Rebuild one period only: 2024-03.")] = None,
     company: Annotated[str | None, typer.Option(help="Restrict to one company.")] = None,
     full_refresh: Annotated[bool, typer.Option("--full-refresh", help="Rebuild incremental models.")] = False,
+    selector: Annotated[
+        str | None, typer.Option(help="A selector of selectors.yml: nightly, point_in_time.")
+    ] = None,
     url: UrlOption = None,
 ) -> None:
     """dbt build: seeds, models, unit and data tests."""
     with console.status("dbt build ..."):
-        run = dbt.build(_url(url), period=period, company=company, full_refresh=full_refresh, check=False)
+        run = dbt.build(
+            _url(url),
+            period=period,
+            company=company,
+            selector=selector,
+            full_refresh=full_refresh,
+            check=False,
+        )
     passed = sum(1 for n in run.nodes if n.status in {"success", "pass"})
     console.print(f"{passed} of {len(run.nodes)} nodes passed")
     if not run.success:

@@ -166,17 +166,22 @@ def build(
     company: str | None = None,
     *,
     select: Sequence[str] = (),
+    selector: str | None = None,
     full_refresh: bool = False,
     target_path: Path | None = None,
     check: bool = True,
 ) -> DbtRun:
     """``dbt build`` (seeds, models, tests): the whole project, or one period/company rebuilt.
 
-    Raises :class:`TransformError` when a model or test fails (unless ``check=False``).
+    ``selector``: a selector of dbt_project/selectors.yml, e.g. ``nightly`` (everything but the
+    point-in-time Cost Spec./Cost Shares reports). Raises :class:`TransformError` when a model or test
+    fails (unless ``check=False``).
     """
     args = ["build"]
     if select:
         args += ["--select", *select]
+    if selector:
+        args += ["--selector", selector]
     if full_refresh:
         args.append("--full-refresh")
     return run_dbt(args, warehouse_url, build_vars(period, company), target_path=target_path, check=check)
