@@ -10,8 +10,8 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from conftest import SMTP_PASSWORD, Inbox
 from gx_warehouse import D, insert, insert_mart, set_recon
+from smtp_inbox import SMTP_PASSWORD, Inbox
 
 from costclose import config
 from costclose.alerts import AlertDeliveryError

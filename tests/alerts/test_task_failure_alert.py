@@ -8,8 +8,8 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import SMTP_PASSWORD, Inbox, free_port
 from gx_warehouse import set_recon
+from smtp_inbox import SMTP_PASSWORD, Inbox, free_port
 
 from costclose import config
 from costclose.db import connect
