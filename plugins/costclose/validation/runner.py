@@ -98,15 +98,13 @@ def run(
         result.data_docs_path = str(page)
         with db.connect(url) as conn:
             store.set_data_docs(conn, result.run_id, str(page))
-            data_docs.write_index(root, store.history(conn))
     except OSError as exc:
-        log.error(
-            "Data Docs not written to %s: %s", root, exc
-        )  # the result is stored; the page can be rebuilt
+        # the result is stored; its page can be written again from validation.result
+        log.error("Data Docs not written to %s: %s", root, exc)
 
     if not notify:
-        return result
-    if result.success and not success_mail:
+        status, detail = "not_requested", "run without notification"
+    elif result.success and not success_mail:
         status, detail = "not_needed", None
     elif not to:
         status, detail = "no_recipients", "no alert recipients configured for the company"

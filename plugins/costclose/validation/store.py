@@ -99,7 +99,7 @@ def set_data_docs(conn: psycopg2.extensions.connection, run_id: str, path: str) 
 def set_alert_status(
     conn: psycopg2.extensions.connection, run_id: str, status: str, detail: str | None
 ) -> None:
-    """``status``: 'sent', 'not_needed', 'no_recipients' or 'failed' (detail says why)."""
+    """``status``: 'sent', 'not_needed', 'not_requested', 'no_recipients' or 'failed' (detail says why)."""
     with conn.cursor() as cur:
         cur.execute(
             "update validation.result set alert_status = %s, alert_detail = %s where run_id = %s",
