@@ -122,6 +122,12 @@ def post(
     from costclose.posting.service import post_period
     from costclose.posting.targets import target_for
 
+    if not dry_run:
+        from costclose.landing.quarantine import quarantine_status
+
+        status = quarantine_status(company, warehouse_url=db.database_url("warehouse"))
+        if status.blocks_posting:
+            raise CostcloseError(f"Posting stopped: {status.message()}")
     cfg = get_company(company)
     configured = cfg.posting_target_url() or "file"
     spec = target or configured

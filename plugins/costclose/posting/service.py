@@ -1,10 +1,12 @@
 """Post a company's adjusting journal for a period, exactly once.
 
-The amounts come from dbt: ``intermediate.int_value_entry_postings_resolved`` is a view over the raw
-value entries minus this project's ledger, so reading it under the posting lock always gives the
-*current* delta ("what should be posted - what already was"), even when the marts were built before
-another run posted. Lines are summarized per posting group as BC's batch does ("Per Posting Group":
-positive and negative amounts not netted), one document per posting date.
+The amounts come from dbt: ``intermediate.int_value_entry_postings_resolved`` lists, per value entry
+and cost part, what the source showed as unposted when dbt last built (``amount_unposted``) with its
+accounts and skip reason. Under the posting lock this module subtracts this project's ledger *as it is
+now* (``posting.posted_value_entry``), so the delta ("what should be posted - what already was") is
+right even when the marts were built before another run posted. Lines are summarized per posting
+group as BC's batch does ("Per Posting Group": positive and negative amounts not netted), one document
+per posting date.
 
 Exactly once, step by step:
 
@@ -40,18 +42,34 @@ RESOLVED = "intermediate.int_value_entry_postings_resolved"
 
 # Per Posting Group summary (spec §B.1): one line pair per posting date, account pair, location,
 # inventory posting group, gen. posting groups, dimension set, cost part and sign.
+DELTA_SQL = f"""
+with ledger as (
+    select value_entry_no, cost_part, sum(amount_posted) as amount_posted
+    from posting.posted_value_entry
+    where company = %(company)s
+    group by 1, 2
+),
+delta as (
+    select r.*, r.amount_unposted - coalesce(l.amount_posted, 0) as amount_now
+    from {RESOLVED} as r
+    left join ledger as l using (value_entry_no, cost_part)
+    where r.company = %(company)s and r.posting_date <= %(period_end)s
+)
+"""
+
 LINES_SQL = f"""
-with postable as (
-    select *, amount_to_post < 0 as is_negative
-    from {RESOLVED}
-    where company = %(company)s and skip_reason is null and posting_date <= %(period_end)s
+{DELTA_SQL},
+postable as (
+    select *, amount_now < 0 as is_negative
+    from delta
+    where skip_reason is null and amount_now != 0
 ),
 grouped as (
     select
         posting_date, cost_part, account_no, bal_account_no, account_type, bal_account_type,
         location_code, inventory_posting_group, gen_bus_posting_group, gen_prod_posting_group,
         dimension_set_id, is_negative,
-        sum(amount_to_post) as amount,
+        sum(amount_now) as amount,
         array_agg(value_entry_no order by value_entry_no) as value_entry_nos
     from postable
     group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12
@@ -68,16 +86,18 @@ order by posting_date, cost_part desc, account_no, bal_account_no, location_code
 """
 
 ENTRIES_SQL = f"""
-select value_entry_no, cost_part, amount_to_post, amount_unposted
-from {RESOLVED}
-where company = %(company)s and skip_reason is null and posting_date <= %(period_end)s
+{DELTA_SQL}
+select value_entry_no, cost_part, amount_now, amount_unposted
+from delta
+where skip_reason is null and amount_now != 0
 order by value_entry_no, cost_part
 """
 
 SKIPPED_SQL = f"""
-select value_entry_no, cost_part, amount_to_post, skip_reason
-from {RESOLVED}
-where company = %(company)s and skip_reason is not null and posting_date <= %(period_end)s
+{DELTA_SQL}
+select value_entry_no, cost_part, amount_now, skip_reason
+from delta
+where skip_reason is not null and amount_now != 0
 order by value_entry_no, cost_part
 """
 
