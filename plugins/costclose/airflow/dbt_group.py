@@ -43,7 +43,11 @@ def dbt_build_group(
         # test` here (its sensors never completed without a triggerer), so it is not used.
         execution_config=ExecutionConfig(dbt_executable_path=str(DBT_EXECUTABLE)),
         render_config=RenderConfig(
-            load_method=LoadMode.DBT_LS, test_behavior=TestBehavior.BUILD, select=select or []
+            load_method=LoadMode.DBT_LS,
+            test_behavior=TestBehavior.BUILD,
+            select=select or [],
+            # a test over several models (a tie-out) runs once all of them are built
+            should_detach_multiple_parents_tests=True,
         ),
         operator_args={
             "vars": {"period": f"{{{{ {pull}['period'] }}}}"},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 
@@ -16,6 +17,7 @@ DEFAULT_ARGS = {
     "on_failure_callback": _on_failure,
     "owner": "finance-data",
     "retries": 2,
-    "retry_delay": timedelta(minutes=2),
+    # Local one-off runs (`costclose demo`, tests) set a short delay so a failure surfaces quickly.
+    "retry_delay": timedelta(seconds=int(os.environ.get("COSTCLOSE_RETRY_DELAY_SECONDS", "120"))),
     "retry_exponential_backoff": True,
 }
