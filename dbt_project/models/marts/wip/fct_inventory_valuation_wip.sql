@@ -83,7 +83,8 @@ first_periods as (
     select
         company,
         order_no,
-        min(period_start) as first_period_start
+        min(period_start) as first_period_start,
+        max(period_start) as last_period_start
     from contributions
     group by company, order_no
 
@@ -94,6 +95,7 @@ spined as (
     select
         first_periods.company,
         first_periods.order_no,
+        first_periods.last_period_start,
         periods.period_start,
         periods.period_end,
         coalesce(contributions.start_contribution, 0) as start_contribution,
@@ -174,6 +176,13 @@ final as (
         on adjusted.company = production_orders.company and adjusted.order_no = production_orders.production_order_no
     where
         coalesce(production_orders.production_order_status, 'Released') in ('Released', 'Finished')
+        -- a Finished order whose output is completely invoiced is skipped once it has no more entries
+        -- (report 5802; "completely invoiced" read as: no expected output cost left)
+        and not (
+            production_orders.production_order_status = 'Finished'
+            and adjusted.is_output_fully_invoiced
+            and adjusted.period_start > adjusted.last_period_start
+        )
         and (
             adjusted.wip_at_start != 0 or adjusted.consumption != 0 or adjusted.capacity != 0
             or adjusted.output_shown != 0 or adjusted.cost_posted_to_g_l != 0
