@@ -38,16 +38,16 @@ def dbt_build_group(
             target_name="warehouse",
             profiles_yml_filepath=DBT_PROJECT_DIR / "profiles.yml",
         ),
-        # LOCAL with TestBehavior.BUILD: one `dbt build` per model (model + its tests in one process).
-        # ExecutionMode.WATCHER (one dbt build feeding deferrable sensors) hung under `airflow dags
-        # test` here (its sensors never completed without a triggerer), so it is not used.
+        # LOCAL: one dbt process per model, then every test in one task at the end (AFTER_ALL), so a
+        # test spanning several models (the tie-outs) runs once all of them exist. (BUILD ran such a
+        # test inside the first model's build, before the others were built.) ExecutionMode.WATCHER
+        # (one dbt build feeding deferrable sensors) hung under `airflow dags test` here, without a
+        # triggerer, so it is not used.
         execution_config=ExecutionConfig(dbt_executable_path=str(DBT_EXECUTABLE)),
         render_config=RenderConfig(
             load_method=LoadMode.DBT_LS,
-            test_behavior=TestBehavior.BUILD,
+            test_behavior=TestBehavior.AFTER_ALL,
             select=select or [],
-            # a test over several models (a tie-out) runs once all of them are built
-            should_detach_multiple_parents_tests=True,
         ),
         operator_args={
             "vars": {"period": f"{{{{ {pull}['period'] }}}}"},
