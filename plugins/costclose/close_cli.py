@@ -50,6 +50,37 @@ def _recon_table(company: str, period: str) -> Table:
     return table
 
 
+def _account_table(company: str, period: str) -> Table:
+    """The per-G/L-account reconciliation the gate uses (one account in two roles counted once)."""
+    p = parse_period(period)
+    table = Table(title=f"Inventory = G/L per account, {company}, up to {p.end}")
+    for col in ("G/L account", "roles", "value entries imply", "G/L balance", "difference"):
+        table.add_column(col, justify="left" if col in ("G/L account", "roles") else "right")
+    with db.connect(db.database_url("warehouse")) as conn, conn.cursor() as cur:
+        cur.execute(
+            "select g_l_account_no, setup_roles, implied_amount_to_date, gl_net_change_to_date,"
+            " difference_to_date from marts.fct_gl_account_reconciliation"
+            " where company = %s and period_start = %s order by g_l_account_no",
+            (company, p.start),
+        )
+        for acc, roles, implied, gl, diff in cur.fetchall():
+            table.add_row(acc or "(blank)", str(roles or ""), f"{implied:,.2f}", f"{gl:,.2f}", f"{diff:,.2f}")
+    return table
+
+
+def _posting_line(company: str, period: str) -> str:
+    with db.connect(db.database_url("warehouse")) as conn, conn.cursor() as cur:
+        cur.execute(
+            "select status, line_count, debit_total, target from posting.posting_run"
+            " where company = %s and period = %s and status = 'recorded' order by started_at",
+            (company, period),
+        )
+        runs = cur.fetchall()
+    if not runs:
+        return "posted: nothing (no unposted value entries up to the period end)"
+    return "; ".join(f"posted {n} journal lines, debit {d:,.2f}, to {t}" for _, n, d, t in runs)
+
+
 def run_close(company: str, period: str, *, post: bool, target: str | None, out: Path | None) -> dict:
     """The chain of the close DAG for one company and period, step by step with progress."""
     p = parse_period(period)
@@ -171,6 +202,8 @@ def demo(
         if run.state != "success":
             raise CostcloseError(f"the inventory_close DAG run failed; read {run.log_file}")
         console.print(f"[green]inventory_close succeeded[/] (Airflow log: {run.log_file})")
+        console.print(_posting_line(DEMO_COMPANY, last.key))
+        console.print(_account_table(DEMO_COMPANY, last.key))
         console.print(_recon_table(DEMO_COMPANY, last.key))
     except CostcloseError as exc:
         raise _fail(exc) from exc
