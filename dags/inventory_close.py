@@ -33,7 +33,7 @@ from airflow.sdk import Param, dag, get_current_context, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
 from costclose.airflow.assets import CLOSE_MARTS, RAW_LEDGERS
-from costclose.airflow.dbt_group import dbt_build_group
+from costclose.airflow.dbt_group import dbt_build_group, dbt_rebuild_task
 from costclose.airflow.defaults import DEFAULT_ARGS
 
 
@@ -127,8 +127,12 @@ def inventory_close() -> None:
     gated = gate_pre_posting.partial(context=context).expand(company=names)
     posted = post.partial(context=context).expand(company=names)
     reread = reextract.expand(company=names)
-    reconciled = dbt_build_group(
-        "reconcile", context_task_id="resolve_period", select=["path:models/marts/reconciliation"]
+    # Everything the G/L read-back changes: the period aggregates, the resolved postings, the
+    # reconciliation and the outbound journal (staging are views and need no rebuild).
+    reconciled = dbt_rebuild_task(
+        "reconcile",
+        context_task_id="resolve_period",
+        select=["path:models/intermediate", "path:models/marts"],
     )
     tied_out = gate_post_posting.partial(context=context).expand(company=names)
     extracted >> marts >> gated >> posted >> reread >> reconciled >> tied_out >> close_outputs(context)

@@ -23,6 +23,8 @@ os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="costclose-test-ai
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(ROOT / "dags"))
 os.environ.setdefault("AIRFLOW__COSMOS__ENABLE_TELEMETRY", "False")
+# cosmos lists the dbt project (`dbt ls`) the first time inventory_close is parsed: slow on a busy box.
+os.environ.setdefault("AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT", "600")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
 from costclose.db import EmbeddedPostgres, with_database  # noqa: E402

@@ -50,6 +50,8 @@ def airflow_env(cfg: Settings | None = None, *, sqlite: bool = False) -> dict[st
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
             "AIRFLOW__LOGGING__LOGGING_LEVEL": env.get("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING"),
             "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+            # cosmos runs `dbt ls` the first time inventory_close is parsed (then caches it).
+            "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": env.get("AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT", "600"),
             "COSTCLOSE_RETRY_DELAY_SECONDS": env.get("COSTCLOSE_RETRY_DELAY_SECONDS", "5"),
             "GX_ANALYTICS_ENABLED": "False",
             "COSTCLOSE_HOME": str(cfg.home),

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from gx_warehouse import create_schema, seed_clean, set_recon
+from rich.console import Console
 from typer.testing import CliRunner
 
 from costclose import db
@@ -16,7 +17,8 @@ from costclose.cli import app
 def test_validate_prints_the_table_and_exits_by_outcome(
     costclose_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("COLUMNS", "220")  # rich reads the width from the environment
+    # The CLI's console is made at import time; give it a known width so no cell wraps.
+    monkeypatch.setattr("costclose.validation.cli.console", Console(width=220))
     url = db.database_url("warehouse")
     with db.connect(url) as conn:
         create_schema(conn)

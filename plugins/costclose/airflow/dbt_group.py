@@ -13,6 +13,7 @@ from pathlib import Path
 
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import LoadMode, TestBehavior
+from cosmos.operators.local import DbtBuildLocalOperator
 
 from costclose.config import PROJECT_ROOT
 
@@ -21,23 +22,47 @@ DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")
 ENV_KEYS = ("COSTCLOSE_PG_HOST", "COSTCLOSE_PG_PORT", "COSTCLOSE_PG_USER", "COSTCLOSE_PG_DBNAME")
 
 
-def dbt_build_group(
-    group_id: str, context_task_id: str, select: list[str] | None = None, **kwargs: object
-) -> DbtTaskGroup:
+def _profile() -> ProfileConfig:
+    return ProfileConfig(
+        profile_name="costclose",
+        target_name="warehouse",
+        profiles_yml_filepath=DBT_PROJECT_DIR / "profiles.yml",
+    )
+
+
+def _runtime_args(context_task_id: str) -> dict[str, object]:
+    """Templated dbt vars and connection env, pulled from the context task's XCom at run time."""
+    pull = f"ti.xcom_pull(task_ids='{context_task_id}')"
+    return {
+        "vars": {"period": f"{{{{ {pull}['period'] }}}}"},
+        "env": {key: f"{{{{ {pull}['dbt_env']['{key}'] }}}}" for key in ENV_KEYS},
+        "append_env": True,
+        "install_deps": False,
+    }
+
+
+def dbt_rebuild_task(task_id: str, context_task_id: str, select: list[str]) -> DbtBuildLocalOperator:
+    """One cosmos task running ``dbt build --select ...``: the rebuild after posting, where one dbt
+    process for the selected models beats one task per model."""
+    return DbtBuildLocalOperator(
+        task_id=task_id,
+        project_dir=str(DBT_PROJECT_DIR),
+        profile_config=_profile(),
+        dbt_executable_path=str(DBT_EXECUTABLE),
+        select=select,
+        **_runtime_args(context_task_id),
+    )
+
+
+def dbt_build_group(group_id: str, context_task_id: str, **kwargs: object) -> DbtTaskGroup:
     """A ``DbtTaskGroup`` building every model (with its tests) for the period chosen upstream.
 
     ``context_task_id`` names the task whose XCom holds ``{"period": ..., "dbt_env": {...}}``.
     """
-    pull = f"ti.xcom_pull(task_ids='{context_task_id}')"
-    env = {key: f"{{{{ {pull}['dbt_env']['{key}'] }}}}" for key in ENV_KEYS}
     return DbtTaskGroup(
         group_id=group_id,
         project_config=ProjectConfig(DBT_PROJECT_DIR),
-        profile_config=ProfileConfig(
-            profile_name="costclose",
-            target_name="warehouse",
-            profiles_yml_filepath=DBT_PROJECT_DIR / "profiles.yml",
-        ),
+        profile_config=_profile(),
         # LOCAL: one dbt process per model, then every test in one task at the end (AFTER_ALL), so a
         # test spanning several models (the tie-outs) runs once all of them exist. (BUILD ran such a
         # test inside the first model's build, before the others were built.) ExecutionMode.WATCHER
@@ -47,13 +72,7 @@ def dbt_build_group(
         render_config=RenderConfig(
             load_method=LoadMode.DBT_LS,
             test_behavior=TestBehavior.AFTER_ALL,
-            select=select or [],
         ),
-        operator_args={
-            "vars": {"period": f"{{{{ {pull}['period'] }}}}"},
-            "env": env,
-            "append_env": True,
-            "install_deps": False,
-        },
+        operator_args=_runtime_args(context_task_id),
         **kwargs,
     )
