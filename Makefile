@@ -32,7 +32,7 @@ format: setup  ## apply ruff's formatting and fixes
 	$(RUN) ruff check --fix .
 
 unit: setup  ## the test suite without lint
-	$(RUN) pytest
+	$(RUN) pytest -n 2 --dist loadfile
 
 test: lint unit  ## lint + the whole test suite
 
