@@ -44,7 +44,8 @@ CONNECTOR_PREFIXES = ("sql:", "bc2adls:", "bc_api:")
 SECRET_PARAMS = frozenset(
     {"password", "pwd", "secret", "client_secret", "token", "access_token", "sig", "key"}
 )
-DEFAULT_TOLERANCE = Decimal("0.01")
+# Issue 6: the tie-out tolerance defaults to 0.00 (exact), configurable per company.
+DEFAULT_TOLERANCE = Decimal("0.00")
 DEFAULT_APPROVAL_THRESHOLD = Decimal("10000")
 
 

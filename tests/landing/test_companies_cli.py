@@ -109,3 +109,9 @@ def test_extract_of_unconfigured_company_says_what_to_do(cli_env: Path) -> None:
     result = CliRunner().invoke(app, ["extract", "--company", "Nobody Ltd."])
     assert isinstance(result.exception, ConfigError)
     assert "pass --source" in str(result.exception)
+
+
+def test_tolerance_defaults_to_exact_and_threshold_to_ten_thousand() -> None:
+    parsed = companies.parse("companies:\n  - name: X\n    source: sql:db:erp\n")
+    assert parsed["X"].tolerance == Decimal("0.00")
+    assert parsed["X"].approval_threshold == Decimal("10000")
