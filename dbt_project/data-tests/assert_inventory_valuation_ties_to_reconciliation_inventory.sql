@@ -5,7 +5,10 @@ with
 
 by_location as (
 
-    select company, period_start, sum(ending_value) as ending_value
+    select
+        company,
+        period_start,
+        sum(ending_value) as ending_value
     from {{ ref('fct_inventory_valuation') }}
     group by company, period_start
 
@@ -13,7 +16,10 @@ by_location as (
 
 by_item as (
 
-    select company, period_start, sum(ending_value) as ending_value
+    select
+        company,
+        period_start,
+        sum(ending_value) as ending_value
     from {{ ref('fct_inventory_valuation_items') }}
     group by company, period_start
 
@@ -21,7 +27,10 @@ by_item as (
 
 reconciliation as (
 
-    select company, period_start, inventory
+    select
+        company,
+        period_start,
+        inventory
     from {{ ref('int_inventory_report_entries_unioned') }}
     where line_type = 'Item' and date_filter = 'to_date'
 

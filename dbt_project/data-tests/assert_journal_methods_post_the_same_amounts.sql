@@ -4,7 +4,11 @@ with
 
 per_entry as (
 
-    select company, posting_date, gl_account_no, sum(amount) as amount
+    select
+        company,
+        posting_date,
+        gl_account_no,
+        sum(amount) as amount
     from {{ ref('fct_adjusting_journal_per_entry') }}
     group by company, posting_date, gl_account_no
 
@@ -12,7 +16,11 @@ per_entry as (
 
 per_posting_group as (
 
-    select company, posting_date, gl_account_no, sum(amount) as amount
+    select
+        company,
+        posting_date,
+        gl_account_no,
+        sum(amount) as amount
     from {{ ref('fct_adjusting_journal_per_posting_group') }}
     group by company, posting_date, gl_account_no
 
