@@ -67,6 +67,28 @@ class _Retryable(Exception):  # noqa: N818 - internal signal for tenacity, never
 # BC's OData naming and value encoding
 
 
+# OData v4 service names (BC: the object name without spaces) of the raw tables, shared by the
+# connector and the BC-shaped server.
+SERVICE_NAMES: dict[str, str] = {
+    "value_entry": "ValueEntries",
+    "item_ledger_entry": "ItemLedgerEntries",
+    "item_application_entry": "ItemApplicationEntries",
+    "capacity_ledger_entry": "CapacityLedgerEntries",
+    "g_l_entry": "GLEntries",
+    "g_l_item_ledger_relation": "GLItemLedgerRelations",
+    "g_l_account": "GLAccounts",
+    "item": "Items",
+    "location": "Locations",
+    "inventory_posting_setup": "InventoryPostingSetup",
+    "general_posting_setup": "GeneralPostingSetup",
+    "inventory_setup": "InventorySetup",
+    "general_ledger_setup": "GeneralLedgerSetup",
+    "accounting_period": "AccountingPeriods",
+    "inventory_period": "InventoryPeriods",
+    "production_order": "ProductionOrders",
+}
+
+
 def edm_name(bc_field_name: str) -> str:
     """The OData property name BC gives a page/query field (the EDM rule of bc-interfaces.md §2.3):
     space -> ``_``, ``.`` removed, ``(`` ``)`` removed, ``/`` and ``-`` -> ``_``, ``'`` -> ``_x0027_``,

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from psycopg2 import sql
 
 from costclose import bc_schema
-from costclose.bc_api_client import ENUM_FIELDS, edm_name
+from costclose.bc_api_client import ENUM_FIELDS, SERVICE_NAMES, edm_name
 from costclose.bc_api_server.query import Prop
 
 _KIND = {
@@ -63,26 +63,6 @@ def _kind(column: bc_schema.Column) -> str:
         return "enum"
     return _KIND.get(column.type, "text")
 
-
-# OData v4 service names (BC: the object name without spaces) for the raw tables.
-SERVICE_NAMES: dict[str, str] = {
-    "value_entry": "ValueEntries",
-    "item_ledger_entry": "ItemLedgerEntries",
-    "item_application_entry": "ItemApplicationEntries",
-    "capacity_ledger_entry": "CapacityLedgerEntries",
-    "g_l_entry": "GLEntries",
-    "g_l_item_ledger_relation": "GLItemLedgerRelations",
-    "g_l_account": "GLAccounts",
-    "item": "Items",
-    "location": "Locations",
-    "inventory_posting_setup": "InventoryPostingSetup",
-    "general_posting_setup": "GeneralPostingSetup",
-    "inventory_setup": "InventorySetup",
-    "general_ledger_setup": "GeneralLedgerSetup",
-    "accounting_period": "AccountingPeriods",
-    "inventory_period": "InventoryPeriods",
-    "production_order": "ProductionOrders",
-}
 
 SYSTEM_PROPS = (("SystemId", "system_id", "guid"), ("SystemCreatedAt", "system_created_at", "datetime"),
                 ("SystemModifiedAt", "system_modified_at", "datetime"))  # fmt: skip

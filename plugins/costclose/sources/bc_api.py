@@ -53,6 +53,7 @@ from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 from costclose import bc_schema
 from costclose.bc_api_client import (
     ENUM_FIELDS,
+    SERVICE_NAMES,
     BcApiClient,
     BcApiError,
     Page,
@@ -78,24 +79,6 @@ DEFAULT_LOOKBACK = 1000
 MODIFIED_OVERLAP = timedelta(minutes=10)
 CHUNK_CONDITIONS = 25  # entry-number conditions per re-read request: URLs stay under ~2,000 characters
 
-SERVICE_NAMES: dict[str, str] = {
-    "value_entry": "ValueEntries",
-    "item_ledger_entry": "ItemLedgerEntries",
-    "item_application_entry": "ItemApplicationEntries",
-    "capacity_ledger_entry": "CapacityLedgerEntries",
-    "g_l_entry": "GLEntries",
-    "g_l_item_ledger_relation": "GLItemLedgerRelations",
-    "g_l_account": "GLAccounts",
-    "item": "Items",
-    "location": "Locations",
-    "inventory_posting_setup": "InventoryPostingSetup",
-    "general_posting_setup": "GeneralPostingSetup",
-    "inventory_setup": "InventorySetup",
-    "general_ledger_setup": "GeneralLedgerSetup",
-    "accounting_period": "AccountingPeriods",
-    "inventory_period": "InventoryPeriods",
-    "production_order": "ProductionOrders",
-}
 MODIFIED_TABLES = frozenset(
     {
         "item_ledger_entry",
