@@ -73,12 +73,12 @@ def forget_company(company: str) -> None:
     """Remove a company's rows from the warehouse (raw, watermarks, posting ledger): it starts over."""
     from psycopg2 import sql
 
-    from costclose.bc_schema import RAW_TABLES
-
     with db.connect(db.database_url("warehouse")) as conn, conn.cursor() as cur:
         cur.execute(
-            "select table_schema, table_name from information_schema.columns"
-            " where column_name = 'company' and table_schema in ('raw', 'landing', 'posting', 'validation')"
+            "select c.table_schema, c.table_name from information_schema.columns c"
+            " join information_schema.tables t using (table_schema, table_name)"
+            " where c.column_name = 'company' and t.table_type = 'BASE TABLE'"
+            " and c.table_schema in ('raw', 'landing', 'posting', 'validation')"
         )
         tables = cur.fetchall()
         for schema, table in tables:
@@ -88,7 +88,7 @@ def forget_company(company: str) -> None:
                 ),
                 (company,),
             )
-    log.info("forgot %s in the warehouse (%d tables, %d raw)", company, len(tables), len(RAW_TABLES))
+    log.info("forgot %s in the warehouse (%d tables)", company, len(tables))
 
 
 def build(period: str | None = None, company: str | None = None) -> dict[str, Any]:

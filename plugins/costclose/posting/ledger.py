@@ -76,6 +76,14 @@ class EntryDelta:
     amount: Decimal
     source_unposted: Decimal
 
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "value_entry_no": self.value_entry_no,
+            "cost_part": self.cost_part,
+            "amount": str(self.amount),
+            "source_unposted": str(self.source_unposted),
+        }
+
 
 def run_status(conn: psycopg2.extensions.connection, key: str) -> str | None:
     with conn.cursor() as cur:
@@ -112,15 +120,7 @@ def start_run(
     entries: Iterable[EntryDelta],
 ) -> None:
     debit = sum((Decimal(str(ln["amount"])) for ln in lines if Decimal(str(ln["amount"])) > 0), Decimal(0))
-    entries_json = [
-        {
-            "value_entry_no": e.value_entry_no,
-            "cost_part": e.cost_part,
-            "amount": str(e.amount),
-            "source_unposted": str(e.source_unposted),
-        }
-        for e in entries
-    ]
+    entries_json = [e.as_dict() for e in entries]
     with conn.cursor() as cur:
         cur.execute(
             """

@@ -200,8 +200,7 @@ def post_period(
     params = {"company": company, "period_end": period.end, "prefix": document_prefix}
     conn = psycopg2.connect(url)
     try:
-        with conn.cursor() as cur:
-            ledger.ensure_schema(conn)
+        ledger.ensure_schema(conn)
         conn.commit()
         _lock(conn, company, period.key)
         recovered: list[str] = []
@@ -254,15 +253,7 @@ def post_period(
         conn.commit()
         if crash_hook:
             crash_hook("before_target")
-        entries_json = [
-            {
-                "value_entry_no": e.value_entry_no,
-                "cost_part": e.cost_part,
-                "amount": str(e.amount),
-                "source_unposted": str(e.source_unposted),
-            }
-            for e in entries
-        ]
+        entries_json = [e.as_dict() for e in entries]
         summary.target_reference = _finish(conn, target, company, key, lines, entries_json, crash_hook)
         summary.status = "posted"
         return summary
