@@ -85,13 +85,6 @@ class EntryDelta:
         }
 
 
-def run_status(conn: psycopg2.extensions.connection, key: str) -> str | None:
-    with conn.cursor() as cur:
-        cur.execute("select status from posting.posting_run where idempotency_key = %s", (key,))
-        row = cur.fetchone()
-    return row[0] if row else None
-
-
 def unfinished_runs(conn: psycopg2.extensions.connection, company: str, period: str) -> list[dict[str, Any]]:
     """Runs that reached the target (or may have) but were not recorded: a crash happened."""
     with conn.cursor() as cur:

@@ -8,7 +8,6 @@ none.
 from __future__ import annotations
 
 import csv
-import json
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -207,7 +206,3 @@ def target_for(spec: str, *, erp_url: str | None = None, out_dir: Path | None = 
         f"unknown posting target {spec!r}: use erp, file[:<folder>] or bc_api:<base URL> "
         "(see costclose.example.yml)"
     )
-
-
-def lines_json(lines: Sequence[Line]) -> str:
-    return json.dumps([ln.as_dict() for ln in lines])
