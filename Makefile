@@ -10,7 +10,7 @@ export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 export GX_ANALYTICS_ENABLED := False
 export DO_NOT_TRACK := 1
 
-.PHONY: help setup demo test lint format unit bench clean
+.PHONY: help setup browser demo test lint format unit bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -18,6 +18,13 @@ help:  ## list the targets
 setup:  ## create the locked environment (.venv) from uv.lock; installs uv with pip if missing
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
 	$(UV) sync --frozen --quiet
+
+browser:  ## Debian's chromium for the close pack's browser test (apt-get, as root or with sudo)
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+	@chromium --version 2>/dev/null | head -1
 
 demo: setup  ## start the embedded database, seed the demo company, run the close once, print the outputs
 	$(RUN) costclose demo
@@ -31,7 +38,7 @@ format: setup  ## apply ruff's formatting and fixes
 	$(RUN) ruff format .
 	$(RUN) ruff check --fix .
 
-unit: setup  ## the test suite without lint
+unit: setup browser  ## the test suite without lint
 	$(RUN) pytest -n 2 --dist loadfile
 
 test: lint unit  ## lint + the whole test suite
