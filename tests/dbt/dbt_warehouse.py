@@ -6,6 +6,8 @@ Companies (each a slice of the same raw tables, as BC keeps one set of tables pe
 * ``CRONUS POSTED``: the real CRONUS setup, every value entry posted, G/L matching: all differences 0.
 * ``CRONUS OPEN``: the real CRONUS setup with an unposted sale, an unposted entry in a closed period and a
   direct posting to an inventory account.
+* ``CRONUS YEAR END``: everything posted; fiscal year 2023 closed with closing entries (CLSINCOME) on
+  2023-12-31; January 2024's G/L entries date-compressed (COMPRGL) and a direct posting beside them.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ POSTED = "CRONUS POSTED"
 OPEN = "CRONUS OPEN"
 MFG = "CRONUS MFG"
 DOCS_POSTED = "DOCS POSTED"
+YEAR_END = "CRONUS YEAR END"
 
 Row = dict[str, Any]
 
@@ -546,8 +549,9 @@ def cronus_rows(shared_dir: Path) -> dict[str, list[Row]]:
             (3, 3, 3, -1, "2024-03-03"),
         )
     ]
-    rows["value_entry"] = posted + open_ + mfg
-    rows["g_l_entry"] = posted_gl + open_gl + mfg_gl
+    year_end_rows(shared_dir, rows)
+    rows["value_entry"] = posted + open_ + mfg + rows.pop("value_entry", [])
+    rows["g_l_entry"] = posted_gl + open_gl + mfg_gl + rows.pop("g_l_entry", [])
     rows["g_l_item_ledger_relation"] = [
         {"company": c, "g_l_entry_no": g, "value_entry_no": v}
         for c, pairs in (
@@ -556,7 +560,99 @@ def cronus_rows(shared_dir: Path) -> dict[str, list[Row]]:
         )
         for g, v in pairs
     ]
+    rows["g_l_item_ledger_relation"] += [
+        {"company": YEAR_END, "g_l_entry_no": g, "value_entry_no": v}
+        for g, v in ((1, 1), (2, 1), (3, 2), (4, 2))
+    ]
     return rows
+
+
+def year_end_rows(shared_dir: Path, rows: dict[str, list[Row]]) -> None:
+    """CRONUS YEAR END: a closed fiscal year with closing entries, then a date-compressed month."""
+    for table in ("inventory_posting_setup", "general_posting_setup", "g_l_account", "item", "location"):
+        rows.setdefault(table, []).extend(cronus_setup_rows(shared_dir, table, YEAR_END))
+    rows.setdefault("inventory_setup", []).append(
+        {
+            "company": YEAR_END,
+            "primary_key": "",
+            "automatic_cost_posting": False,
+            "expected_cost_posting_to_g_l": False,
+        }
+    )
+    rows.setdefault("general_ledger_setup", []).append({"company": YEAR_END, "primary_key": ""})
+    for start, closed, new_year in (
+        ("2023-01-01", True, True),
+        ("2023-12-01", True, False),
+        ("2024-01-01", False, True),
+    ):
+        rows.setdefault("accounting_period", []).append(
+            {"company": YEAR_END, "starting_date": start, "closed": closed, "new_fiscal_year": new_year}
+        )
+    common = {"item_no": "1896-S", "inventory_posting_group": "RESALE", "gen_prod_posting_group": "RETAIL"}
+    rows.setdefault("value_entry", []).extend(
+        [
+            ve(
+                YEAR_END,
+                1,
+                "2023-12-05",
+                "Positive Adjmt.",
+                "Direct Cost",
+                cost_amount_actual=5066,
+                cost_posted_to_g_l=5066,
+                invoiced_quantity=10,
+                item_ledger_entry_quantity=10,
+                valued_quantity=10,
+                **common,
+            ),
+            ve(
+                YEAR_END,
+                2,
+                "2023-12-10",
+                "Sale",
+                "Direct Cost",
+                cost_amount_actual=-1013.2,
+                cost_posted_to_g_l=-1013.2,
+                invoiced_quantity=-2,
+                item_ledger_entry_quantity=-2,
+                valued_quantity=-2,
+                gen_bus_posting_group="DOMESTIC",
+                **common,
+            ),
+            ve(
+                YEAR_END,
+                3,
+                "2024-01-10",
+                "Negative Adjmt.",
+                "Direct Cost",
+                cost_amount_actual=-506.6,
+                cost_posted_to_g_l=-506.6,
+                invoiced_quantity=-1,
+                item_ledger_entry_quantity=-1,
+                valued_quantity=-1,
+                **common,
+            ),
+        ]
+    )
+    closing = {"source_code": "CLSINCOME"}
+    compressed = {"source_code": "COMPRGL", "system_created_entry": True, "prior_year_entry": True}
+    rows.setdefault("g_l_entry", []).extend(
+        [
+            gle(YEAR_END, 1, "2023-12-05", "2110", "5066"),
+            gle(YEAR_END, 2, "2023-12-05", "7170", "-5066"),
+            gle(YEAR_END, 3, "2023-12-10", "2110", "-1013.2"),
+            gle(YEAR_END, 4, "2023-12-10", "7190", "1013.2"),
+            # Close Income Statement on the closing date C2023-12-31 (raw: the plain date)
+            {**gle(YEAR_END, 5, "2023-12-31", "7190", "-1013.2"), **closing},
+            {**gle(YEAR_END, 6, "2023-12-31", "7170", "5066"), **closing},
+            {**gle(YEAR_END, 7, "2023-12-31", "3120", "-4052.8"), **closing},
+            # Date Compress General Ledger summed January's inventory entries (and deleted their relations)
+            {**gle(YEAR_END, 8, "2024-01-01", "2110", "-506.6"), **compressed},
+            {**gle(YEAR_END, 9, "2024-01-01", "7170", "506.6"), **compressed},
+            # a manual journal straight to the inventory account
+            gle(YEAR_END, 10, "2024-01-15", "2110", "100"),
+            gle(YEAR_END, 11, "2024-01-15", "8110", "-100"),
+        ]
+    )
 
 
 def create_raw_schema(url: str) -> None:

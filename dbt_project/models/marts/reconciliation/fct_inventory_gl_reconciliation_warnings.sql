@@ -1,8 +1,15 @@
 -- One row per company x period x date filter: the warning BC's reconciliation shows (spec §C.6).
 -- Check 1 is independent; checks 2-8 run in BC's order and the first match wins. Checks 4
--- (Compression) and 5 (Closed Fiscal Year) need BC's date-compression registers and closing dates,
--- which the raw schema does not carry (DECISIONLOG.md); they never fire.
+-- (Compression) and 5 (Closed Fiscal Year) recognise compressed and closing G/L entries by their
+-- source code, as raw has no date-compression register and no closing-date flag (DECISIONLOG.md 9).
 {%- set fields = inventory_report_fields() %}
+-- the fields BC's CheckGLClosingOverlaps looks at: a closing entry only explains income-statement rows
+{%- set income_statement_fields = [
+    'direct_cost_applied_actual', 'overhead_applied_actual', 'purchase_variance', 'inventory_adjmt', 'cogs',
+    'material_variance', 'capacity_variance', 'subcontracted_variance', 'capacity_overhead_variance',
+    'mfg_overhead_variance', 'direct_cost_applied_wip', 'overhead_applied_wip', 'inventory_to_wip',
+    'direct_cost_applied', 'overhead_applied',
+] %}
 
 with
 
@@ -21,6 +28,18 @@ settings as (
 g_l_entries as (
 
     select * from {{ ref('int_g_l_entries_aggregated_by_period') }}
+
+),
+
+flagged_g_l_entries as (
+
+    select * from {{ ref('int_g_l_entries_flagged_by_period') }}
+
+),
+
+accounting_periods as (
+
+    select * from {{ ref('int_accounting_periods_bounded') }}
 
 ),
 
@@ -52,6 +71,56 @@ item_inventory_all_dates as (
         sum(inventory) as inventory
     from items
     group by company
+
+),
+
+-- fiscal years: from a New Fiscal Year period (or a company's first period) to the day before the next
+fiscal_year_starts as (
+
+    select
+        company,
+        starting_date,
+        ending_date,
+        is_closed,
+        count(*) filter (
+            where is_new_fiscal_year or starting_date = first_starting_date
+        ) over (partition by company order by starting_date) as fiscal_year_no
+    from (
+        select
+            *,
+            min(starting_date) over (partition by company) as first_starting_date
+        from accounting_periods
+    ) as periods
+
+),
+
+closed_fiscal_year_ends as (
+
+    select
+        company,
+        max(ending_date) as fiscal_year_end
+    from fiscal_year_starts
+    group by company, fiscal_year_no
+    having bool_and(is_closed) and max(ending_date) < date '9999-12-31'
+
+),
+
+period_flags as (
+
+    select
+        flagged_g_l_entries.company,
+        flagged_g_l_entries.period_start,
+        flagged_g_l_entries.compression_entry_count,
+        case
+            when closed_fiscal_year_ends.fiscal_year_end is not null then flagged_g_l_entries.closing_entry_count
+            else 0
+        end as closed_fiscal_year_closing_entry_count
+    from flagged_g_l_entries
+    left join closed_fiscal_year_ends
+        on
+            flagged_g_l_entries.company = closed_fiscal_year_ends.company
+            and closed_fiscal_year_ends.fiscal_year_end
+            = (flagged_g_l_entries.period_start + interval '1 month' - interval '1 day')::date
 
 ),
 
@@ -92,6 +161,24 @@ checked as (
                     partition by differences.company, differences.date_filter order by differences.period_start
                 ), 0)
         end as blank_account_entry_count,
+        case
+            when differences.date_filter = 'period' then coalesce(period_flags.compression_entry_count, 0)
+            else coalesce(sum(period_flags.compression_entry_count) over (
+                    partition by differences.company, differences.date_filter order by differences.period_start
+                ), 0)
+        end as compression_entry_count,
+        case
+            when differences.date_filter = 'period'
+                then coalesce(period_flags.closed_fiscal_year_closing_entry_count, 0)
+            else coalesce(sum(period_flags.closed_fiscal_year_closing_entry_count) over (
+                    partition by differences.company, differences.date_filter order by differences.period_start
+                ), 0)
+        end as closed_fiscal_year_closing_entry_count,
+        (
+            {%- for field in income_statement_fields %}
+                {% if not loop.first %}or {% endif %}differences.{{ field }} != 0
+            {%- endfor %}
+        ) as has_income_statement_difference,
         coalesce(item_inventory_all_dates.inventory, 0) - gl_lines.inventory as all_dates_inventory_difference,
         (
             {%- for field in fields %}
@@ -110,6 +197,10 @@ checked as (
         on
             differences.company = blank_account_entries.company
             and differences.period_start = blank_account_entries.period_start
+    left join period_flags
+        on
+            differences.company = period_flags.company
+            and differences.period_start = period_flags.period_start
 
 ),
 
@@ -120,6 +211,9 @@ warned as (
         case
             when is_all_zero then null
             when never_posted_entry_count > 0 then 'Post Cost to G/L'
+            when compression_entry_count > 0 then 'Compression'
+            when has_income_statement_difference and closed_fiscal_year_closing_entry_count > 0
+                then 'Closed Fiscal Year'
             when blank_account_entry_count > 0 then 'Deleted Accounts'
             when all_dates_inventory_difference = 0 then 'Posting Date'
             when sum_of_differences != 0 then 'Direct Posting'
@@ -139,6 +233,11 @@ final as (
         case warning
             when 'Post Cost to G/L'
                 then 'Some value entries are not posted to the general ledger. Run Post Inventory Cost to G/L.'
+            when 'Compression'
+                then 'Some inventory or G/L entries have been date compressed.'
+            when 'Closed Fiscal Year'
+                then 'Some cost amounts are posted in a closed fiscal year: its closing entries make the income'
+                || ' statement G/L accounts differ from the inventory totals.'
             when 'Deleted Accounts'
                 then 'G/L entries with a blank account exist in the period: accounts were deleted.'
             when 'Posting Date'
@@ -153,7 +252,9 @@ final as (
         never_posted_entry_count,
         blank_account_entry_count,
         all_dates_inventory_difference,
-        sum_of_differences
+        sum_of_differences,
+        compression_entry_count,
+        closed_fiscal_year_closing_entry_count
     from warned
 
 )

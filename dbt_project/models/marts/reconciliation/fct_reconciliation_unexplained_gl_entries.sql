@@ -1,7 +1,8 @@
 -- One row per company x G/L entry on the G/L side of the reconciliation that no value entry explains
 -- (spec §C.3, §C.6): entries with a blank account ("Deleted Accounts"), entries on a setup account
 -- without a G/L - Item Ledger Relation (direct postings, other modules: "Direct Posting"), and entries
--- linked to value entries of another month ("Posting Date"; value_entry_nos lists those entries).
+-- linked to value entries of another month ("Posting Date"; value_entry_nos lists those entries);
+-- entries created by date compression ("Compression") and closing entries ("Closed Fiscal Year").
 with
 
 g_l_entries as (
@@ -97,6 +98,12 @@ classified as (
         other_month_links.value_entry_nos,
         case
             when on_setup_accounts.g_l_account_no = '' then 'Deleted Accounts'
+            -- compression deletes the relations of the entries it sums; closing entries never have any
+            when {{ is_date_compression_source_code('on_setup_accounts.source_code') }} then 'Compression'
+            when
+                related.g_l_entry_no is null
+                and on_setup_accounts.source_code = {{ dbt.string_literal(close_income_statement_source_code()) }}
+                then 'Closed Fiscal Year'
             when related.g_l_entry_no is null then 'Direct Posting'
             when other_month_links.g_l_entry_no is not null then 'Posting Date'
         end as reason
