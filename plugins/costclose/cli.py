@@ -105,6 +105,7 @@ from costclose.bc_api_server.cli import app as bc_api_app  # noqa: E402
 from costclose.close_cli import backfill, close, demo  # noqa: E402
 from costclose.demo_erp.cli import app as demo_erp_app  # noqa: E402
 from costclose.landing.cli import extract, quarantine_app  # noqa: E402
+from costclose.report.cli import report  # noqa: E402
 from costclose.transform.cli import app as transform_app  # noqa: E402
 from costclose.validation.cli import app as validate_app  # noqa: E402
 
@@ -112,6 +113,7 @@ app.command("demo")(demo)
 app.command("close")(close)
 app.command("backfill")(backfill)
 app.command("extract")(extract)
+app.command("report")(report)
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(demo_erp_app, name="demo-erp")
 demo_erp_app.command("export-bc2adls")(export_bc2adls_command)

@@ -1,0 +1,275 @@
+"""``write_close_pack``: the close pack of one company and period, from the dbt marts.
+
+Writes into the period's output folder: the four valuation reports as CSV, the close's own files
+(kept when the close wrote them, see ``close_files``), validation.json, close_pack.xlsx and index.html.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import psycopg2.extensions
+
+from costclose import db
+from costclose.errors import CostcloseError
+from costclose.period import Period, parse_period
+from costclose.report import close_files, page, workbook
+from costclose.report.fetch import ReportData, load_report
+from costclose.report.headline import load_charts, load_drill_down, load_headline
+from costclose.report.reports import COST_SHARES, COST_SPEC, VALUATION_REPORTS
+from costclose.report.spec import Column, Kind
+
+log = logging.getLogger(__name__)
+
+PACK_FILES = (
+    "inventory_valuation.csv",
+    "inventory_valuation_wip.csv",
+    "cost_spec.csv",
+    "cost_shares.csv",
+    "gl_reconciliation.csv",
+    "adjusting_journal.csv",
+    "skipped_entries.csv",
+    "validation.json",
+    "close_pack.xlsx",
+    "index.html",
+)
+
+MATRIX_COLUMNS = (
+    Column("matrix_row", ""),
+    Column("inventory", "Inventory", Kind.MONEY),
+    Column("inventory_interim", "Inventory (Interim)", Kind.MONEY),
+    Column("wip_inventory", "WIP Inventory", Kind.MONEY),
+    Column("total", "Total", Kind.MONEY),
+    Column("gl_total", "G/L Total", Kind.MONEY),
+    Column("difference", "Difference", Kind.MONEY),
+    Column("warning", "Warning"),
+)
+ACCOUNT_COLUMNS = (
+    Column("g_l_account_no", "G/L Account No."),
+    Column("setup_roles", "Setup Roles"),
+    Column("implied_amount_to_date", "Value Entries Imply (to date)", Kind.MONEY),
+    Column("gl_net_change_to_date", "G/L Balance (to date)", Kind.MONEY),
+    Column("difference_to_date", "Difference (to date)", Kind.MONEY),
+    Column("implied_amount", "Value Entries Imply (period)", Kind.MONEY),
+    Column("gl_net_change", "G/L Net Change (period)", Kind.MONEY),
+    Column("difference", "Difference (period)", Kind.MONEY),
+    Column("unposted_amount_to_date", "Not Posted to G/L", Kind.MONEY),
+    Column("posted_outside_inventory_amount_to_date", "Posted Outside Inventory", Kind.MONEY),
+)
+JOURNAL_COLUMNS = (
+    Column("document_no", "Document No."),
+    Column("posting_date", "Posting Date"),
+    Column("gl_account_no", "G/L Account No."),
+    Column("amount", "Amount", Kind.MONEY),
+    Column("description", "Description"),
+    Column("value_entry_nos", "Value Entry Nos."),
+)
+SKIPPED_COLUMNS = (
+    Column("value_entry_no", "Entry No."),
+    Column("cost_part", "Cost Part"),
+    Column("amount", "Amount", Kind.MONEY),
+    Column("reason", "Reason"),
+)
+
+
+def _csv_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return format(value, "f")  # never 1E+2 / 0E-20 in a file a person reads
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return value
+
+
+def write_report_csv(path: Path, data: ReportData, company: str, period: Period) -> None:
+    header = ["company", "period", *(c.name for c in data.spec.columns)]
+    rows = [[company, period.key, *(_csv_value(r[c.name]) for c in data.spec.columns)] for r in data.rows]
+    close_files.write_csv(path, header, rows)
+
+
+def _tolerance(company: str) -> Decimal:
+    from costclose.companies import DEFAULT_TOLERANCE, load_companies
+
+    cfg = load_companies().get(company)
+    return cfg.tolerance if cfg else DEFAULT_TOLERANCE
+
+
+def _decimal_rows(rows: list[dict[str, str]], money_columns: tuple[str, ...]) -> list[dict[str, Any]]:
+    """CSV text back to numbers for the workbook (a parse, not a calculation)."""
+    return [{k: (Decimal(v) if k in money_columns and v else v) for k, v in r.items()} for r in rows]
+
+
+def _check_marts(conn: psycopg2.extensions.connection, company: str, period: Period) -> None:
+    with conn.cursor() as cur:
+        cur.execute("select to_regclass('marts.fct_inventory_gl_reconciliation') is not null")
+        if not cur.fetchone()[0]:
+            raise CostcloseError(
+                "The warehouse has no marts yet: run `costclose transform build` (or the close) first."
+            )
+        cur.execute(
+            "select exists (select 1 from marts.fct_inventory_gl_reconciliation"
+            " where company = %s and period_start = %s)",
+            (company, period.start),
+        )
+        if not cur.fetchone()[0]:
+            raise CostcloseError(
+                f"The marts hold no reconciliation for {company!r} {period.key}: check the company name, "
+                f"extract it and run `costclose transform build --period {period.key}` first."
+            )
+
+
+def _workbook(
+    path: Path,
+    company: str,
+    period: Period,
+    reports: dict[str, ReportData],
+    headline: Any,
+    journal: list[dict[str, str]],
+    skipped: list[dict[str, str]],
+) -> list[str]:
+    wb = workbook.new_workbook()
+    period_lines = workbook.period_lines(period, "5845")
+    workbook.write_table_sheet(
+        wb.create_sheet("Inventory - G-L Reconciliation"),
+        f"Inventory - G/L Reconciliation, {period.key}",
+        company,
+        period_lines,
+        MATRIX_COLUMNS,
+        headline.matrix,
+    )
+    workbook.write_table_sheet(
+        wb.create_sheet("G-L Accounts"),
+        f"Inventory = G/L per account, up to {period.end}",
+        company,
+        workbook.period_lines(period, ""),
+        ACCOUNT_COLUMNS,
+        headline.accounts,
+    )
+    dates = {"day_before_start": str(period.start - timedelta(days=1)), "end": str(period.end)}
+    for spec in VALUATION_REPORTS:
+        as_of = period.end if spec in (COST_SPEC,) else None
+        workbook.write_sheet(
+            wb.create_sheet(spec.sheet_name),
+            reports[spec.key],
+            company,
+            workbook.period_lines(period, spec.report_id, as_of),
+            dates,
+        )
+    workbook.write_table_sheet(
+        wb.create_sheet("Adjusting Journal"),
+        f"Adjusting journal up to {period.end} (Post Inventory Cost to G/L)",
+        company,
+        workbook.period_lines(period, "1002"),
+        JOURNAL_COLUMNS,
+        _decimal_rows(journal, ("amount",)),
+    )
+    workbook.write_table_sheet(
+        wb.create_sheet("Skipped Entries"),
+        "Skipped entries (Post Inventory Cost to G/L)",
+        company,
+        workbook.period_lines(period, "1002"),
+        SKIPPED_COLUMNS,
+        _decimal_rows(skipped, ("amount",)),
+    )
+    workbook.save(wb, path)
+    return list(wb.sheetnames)
+
+
+def write_close_pack(
+    company: str, period: str, out_dir: Path | None = None, warehouse_url: str | None = None
+) -> dict[str, Any]:
+    """Write the close pack of ``company`` for ``period`` (YYYY-MM) and return what was written.
+
+    Reads the dbt marts of ``warehouse_url`` (default: costclose's warehouse); writes to ``out_dir``
+    (default: ``pipeline.output_dir(company, period)``).
+    """
+    p = parse_period(period)
+    if out_dir is None:
+        from costclose.pipeline import output_dir
+
+        out_dir = output_dir(company, p.key)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    url = warehouse_url or db.database_url("warehouse")
+    tolerance = _tolerance(company)
+    notes: list[str] = []
+    with db.connect(url) as conn:
+        _check_marts(conn, company, p)
+        reports = {spec.key: load_report(conn, spec, company, p) for spec in VALUATION_REPORTS}
+        for spec in VALUATION_REPORTS:
+            write_report_csv(out / spec.csv_name, reports[spec.key], company, p)
+        for spec, var in (
+            (COST_SPEC, "valuation_date"),
+            (COST_SHARES, "cost_shares_start_date/valuation_date"),
+        ):
+            if not reports[spec.key].rows:
+                notes.append(
+                    f"{spec.title} has no lines for {p.key}: its mart is built for one date (dbt var {var}, "
+                    "default the latest period end); rebuild the point_in_time models with that var for "
+                    "this period."
+                )
+        fixed = close_files.write_fixed_files(conn, company, p, out)
+        validation = close_files.validation_summary(conn, company, p)
+        close_files.write_validation_json(out / "validation.json", validation)
+        headline = load_headline(conn, company, p, tolerance)
+        journal = close_files.read_csv(out / "adjusting_journal.csv")
+        skipped = close_files.read_csv(out / "skipped_entries.csv")
+        sheets = _workbook(out / "close_pack.xlsx", company, p, reports, headline, journal, skipped)
+        html = page.render(
+            conn=conn,
+            company=company,
+            period=p,
+            headline=headline,
+            chart_data=load_charts(conn, company, p),
+            drill=load_drill_down(conn, company, p),
+            reports=reports,
+            journal=journal,
+            journal_source=(
+                "as the close posted or previewed it"
+                if fixed["adjusting_journal.csv"] == "kept"
+                else "from the marts"
+            ),
+            skipped=skipped,
+            validation=validation,
+            files=list(PACK_FILES),
+            notes=notes,
+        )
+    index = out / "index.html"
+    index.write_text(html, encoding="utf-8")
+    log.info("close pack of %s %s written to %s", company, p.key, out)
+    return {
+        "company": company,
+        "period": p.key,
+        "out_dir": str(out),
+        "index_html": str(index),
+        "files": {name: str(out / name) for name in PACK_FILES},
+        "fixed_files": fixed,
+        "sheets": sheets,
+        "status": headline.status,
+        "accounts_with_difference": headline.accounts_with_difference,
+        "validation_status": validation["status"],
+        "notes": notes,
+    }
+
+
+SUMMARY_SQL = """
+select coalesce(g_l_account_no, '(not resolved)') as account, implied_amount_to_date, gl_net_change_to_date,
+    difference_to_date
+from marts.fct_gl_account_reconciliation
+where company = %s and period_start = %s
+    and (implied_amount_to_date <> 0 or gl_net_change_to_date <> 0 or difference_to_date <> 0)
+order by g_l_account_no nulls last
+"""
+
+
+def summary_table(
+    company: str, period: str, warehouse_url: str | None = None
+) -> list[tuple[str, Decimal, Decimal, Decimal]]:
+    """Per G/L account up to the period end: (account, inventory (value entries imply), G/L, difference)."""
+    p = parse_period(period)
+    with db.connect(warehouse_url or db.database_url("warehouse")) as conn, conn.cursor() as cur:
+        cur.execute(SUMMARY_SQL, (company, p.start))
+        return [(a, i, g, d) for a, i, g, d in cur.fetchall()]
