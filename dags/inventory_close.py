@@ -12,24 +12,41 @@ For the accounting period that ends at the run's data interval (monthly schedule
    Valuation, WIP, Cost Spec. and Cost Shares marts, the Inventory - G/L Reconciliation and the
    adjusting journal (`marts/outbound`);
 4. **gate_pre_posting** — per company, the Great Expectations gate: raw landing and outbound journal
-   checks, and inventory = G/L + the proposed journal per G/L account. A failure stops the close
-   before anything is posted and mails the company's recipients;
-5. **post** — per company, in the size-1 pool `costclose_posting`: the adjusting journal is posted to
+   checks, and inventory = G/L + the proposed journal per G/L account. A failing check stops the close
+   before anything is posted and mails the company's recipients — except *unexplained differences*
+   (accounts where inventory ≠ G/L + journal: direct postings, deleted accounts, skipped entries):
+   they are stored and mailed the same way, never posted, and call for approval instead;
+5. **review** — for every company the journal a post would send now (lines, debit total, net amount
+   per G/L account, skipped entries) and its unexplained differences; approval is needed when a
+   company's debit total exceeds its `approval_threshold` (`costclose.yml`, default 10000) or it has
+   unexplained differences;
+6. **approval_route** → **approval** or **approval_not_needed** — dry runs and journals that need no
+   approval go straight on. Otherwise **approval** (the standard provider's `ApprovalOperator`)
+   shows the review on the run's *Required Actions* page and waits (state `awaiting_input`) for a
+   controller: *Approve* posts, *Reject* skips the posting and everything after it (nothing reaches
+   the target; the run ends). Unanswered after 7 days the task fails and mails, nothing posted;
+7. **post** — per company, in the size-1 pool `costclose_posting`: the adjusting journal is posted to
    the company's target exactly once (idempotency key, the project's own ledger). Scheduled runs
-   post; manual runs are dry runs unless `post` is true;
-6. **reextract** + **reconcile** — the G/L is read back and the reconciliation marts rebuilt;
-7. **gate_post_posting** — inventory = G/L with nothing left to propose (after a real post);
-8. **close_outputs** — per company `gl_reconciliation.csv`, `adjusting_journal.csv` and
+   post; manual runs (and `airflow backfill` runs) are dry runs unless `post` is true;
+8. **reextract** + **reconcile** — the G/L is read back and the reconciliation marts rebuilt;
+9. **gate_post_posting** — inventory = G/L with nothing left to propose (after a real post), except
+   exactly the unexplained differences the controller approved;
+10. **close_outputs** — per company `gl_reconciliation.csv`, `adjusting_journal.csv` and
    `skipped_entries.csv` under `COSTCLOSE_HOME/out/<company>/<period>/`.
 
 One run at a time (`max_active_runs=1`). The same chain runs by hand with
-`costclose close --company NAME --period YYYY-MM [--post]`.
+`costclose close --company NAME --period YYYY-MM [--post [--approve]]`; past periods are rebuilt
+(never posted) with `costclose backfill --company NAME --from YYYY-MM --to YYYY-MM`.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pendulum
-from airflow.sdk import Param, dag, get_current_context, task
+from airflow.providers.standard.operators.empty import EmptyOperator
+from airflow.providers.standard.operators.hitl import ApprovalOperator
+from airflow.sdk import Param, TriggerRule, dag, get_current_context, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
 from costclose.airflow.assets import CLOSE_MARTS, RAW_LEDGERS
@@ -82,23 +99,41 @@ def inventory_close() -> None:
 
     @task
     def gate_pre_posting(company: str, context: dict) -> dict:
-        from costclose.validation.runner import gate, run_url_from_context
+        from costclose.approval import pre_posting_gate
+        from costclose.validation.runner import run_url_from_context
 
-        return gate(
-            company,
-            context["period"],
-            "pre-posting",
-            airflow_run_url=run_url_from_context(get_current_context()),
+        return pre_posting_gate(
+            company, context["period"], airflow_run_url=run_url_from_context(get_current_context())
         )
 
     @task
-    def gate_post_posting(company: str, context: dict) -> dict:
-        from costclose.validation.runner import gate, run_url_from_context
+    def review(context: dict, gates: list[dict]) -> dict:
+        from costclose import approval
 
-        stage = "post-posting" if context["post"] else "pre-posting"
-        return gate(
-            company, context["period"], stage, airflow_run_url=run_url_from_context(get_current_context())
-        )
+        reviews = [
+            approval.review(g["company"], context["period"], g, target=context["target"]) for g in gates
+        ]
+        return {
+            "companies": {r["company"]: r for r in reviews},
+            "needs_approval": context["post"] and any(r["needs_approval"] for r in reviews),
+            "subject": approval.subject(reviews),
+            "body": approval.body(reviews),
+        }
+
+    @task.branch
+    def approval_route(reviewed: dict) -> str:
+        return "approval" if reviewed["needs_approval"] else "approval_not_needed"
+
+    @task
+    def gate_post_posting(company: str, context: dict, reviewed: dict) -> dict:
+        from costclose.approval import post_posting_gate, pre_posting_gate
+        from costclose.validation.runner import run_url_from_context
+
+        url = run_url_from_context(get_current_context())
+        if not context["post"]:
+            return pre_posting_gate(company, context["period"], airflow_run_url=url)
+        acknowledged = reviewed["companies"][company]["unexplained"]
+        return post_posting_gate(company, context["period"], acknowledged, airflow_run_url=url)
 
     @task(pool="costclose_posting", pool_slots=1)
     def post(company: str, context: dict) -> dict:
@@ -125,6 +160,19 @@ def inventory_close() -> None:
     extracted = extract.expand(company=names)
     marts = dbt_build_group("dbt", context_task_id="resolve_period")
     gated = gate_pre_posting.partial(context=context).expand(company=names)
+    reviewed = review(context, gated)
+    approval = ApprovalOperator(
+        task_id="approval",
+        subject="{{ ti.xcom_pull(task_ids='review')['subject'] }}",
+        body="{{ ti.xcom_pull(task_ids='review')['body'] }}",
+        # Unanswered for a week: the task fails (and mails), nothing is posted, next month can run.
+        response_timeout=timedelta(days=7),
+    )
+    approval_not_needed = EmptyOperator(task_id="approval_not_needed")
+    # Runs after an approval or when none was needed; a rejection skips it, and with it the posting.
+    cleared_to_post = EmptyOperator(
+        task_id="cleared_to_post", trigger_rule=TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS
+    )
     posted = post.partial(context=context).expand(company=names)
     reread = reextract.expand(company=names)
     # Everything the G/L read-back changes: the period aggregates, the resolved postings, the
@@ -134,8 +182,10 @@ def inventory_close() -> None:
         context_task_id="resolve_period",
         select=["path:models/intermediate", "path:models/marts"],
     )
-    tied_out = gate_post_posting.partial(context=context).expand(company=names)
-    extracted >> marts >> gated >> posted >> reread >> reconciled >> tied_out >> close_outputs(context)
+    tied_out = gate_post_posting.partial(context=context, reviewed=reviewed).expand(company=names)
+    extracted >> marts >> gated
+    approval_route(reviewed) >> [approval, approval_not_needed] >> cleared_to_post
+    cleared_to_post >> posted >> reread >> reconciled >> tied_out >> close_outputs(context)
 
 
 inventory_close()

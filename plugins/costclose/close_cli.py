@@ -1,12 +1,19 @@
 """``costclose close``, ``costclose backfill`` and ``costclose demo``: the close from the command line.
 
 ``close`` runs the DAG's chain outside the scheduler with the same task functions
-(``costclose.pipeline``); ``demo`` seeds the demo company and runs the real ``inventory_close`` DAG once
-through Airflow.
+(``costclose.pipeline``, ``costclose.approval``); ``demo`` seeds the demo company and runs the real
+``inventory_close`` DAG once through Airflow.
+
+Approval outside Airflow: a post whose journal needs a controller's approval (debit total above the
+company's ``approval_threshold``, or unexplained differences; see ``costclose.approval``) stops with
+``ApprovalRequiredError`` after writing the dry-run outputs to review, unless ``--approve`` is given;
+the approval is then recorded in ``approval.json`` beside the outputs (who, when, what was approved).
 """
 
 from __future__ import annotations
 
+import getpass
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -15,7 +22,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from costclose import db, pipeline
+from costclose import approval, db, pipeline
 from costclose.config import settings
 from costclose.errors import CostcloseError
 from costclose.period import parse_period, periods_between
@@ -25,6 +32,7 @@ console = Console()
 DEMO_COMPANY = "CRONUS"
 DEMO_MONTHS = 14
 DEMO_START = "2025-01"
+DEMO_CONTROLLER = "demo-controller"
 
 
 def _fail(exc: Exception) -> typer.Exit:
@@ -81,8 +89,29 @@ def _posting_line(company: str, period: str) -> str:
     return "; ".join(f"posted {n} journal lines, debit {d:,.2f}, to {t}" for _, n, d, t in runs)
 
 
-def run_close(company: str, period: str, *, post: bool, target: str | None, out: Path | None) -> dict:
-    """The chain of the close DAG for one company and period, step by step with progress."""
+def record_approval(out_dir: Path, review: dict, user: str) -> Path:
+    """``approval.json``: who approved which journal outside Airflow, when, and why it was asked."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "approval.json"
+    record = {"approved_by": user, "approved_at": datetime.now(UTC).isoformat(timespec="seconds"), **review}
+    path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def run_close(
+    company: str,
+    period: str,
+    *,
+    post: bool,
+    target: str | None,
+    out: Path | None,
+    approve: bool = False,
+) -> dict:
+    """The chain of the close DAG for one company and period, step by step with progress.
+
+    A post that needs approval raises ``ApprovalRequiredError`` (after the dry-run outputs are written)
+    unless ``approve``.
+    """
     p = parse_period(period)
     out_dir = out or pipeline.output_dir(company, p.key)
     result: dict = {"company": company, "period": p.key, "out_dir": str(out_dir)}
@@ -91,7 +120,23 @@ def run_close(company: str, period: str, *, post: bool, target: str | None, out:
         status.update(f"dbt build for {p.key} ...")
         pipeline.build(p.key)
         status.update("pre-posting gate (Great Expectations) ...")
-        result["gate"] = pipeline.gate(company, p.key, "pre-posting", stop=post)
+        result["gate"] = approval.pre_posting_gate(company, p.key, stop=post)
+        acknowledged: list[dict] = []
+        if post:
+            review = approval.review(company, p.key, result["gate"], target=target)
+            result["review"] = review
+            if review["needs_approval"] and not approve:
+                status.update("writing the dry-run outputs for review ...")
+                pipeline.post(company, p.key, target=target, dry_run=True, out_dir=out_dir)
+                pipeline.write_close_outputs(company, p.key, out_dir)
+                raise approval.ApprovalRequiredError(
+                    f"{company} {p.key}: posting needs a controller's approval "
+                    f"({'; '.join(review['reasons'])}). Nothing was posted. Review the journal and the "
+                    f"reconciliation in {out_dir}, then run the close again with --post --approve."
+                )
+            if review["needs_approval"]:
+                result["approval"] = str(record_approval(out_dir, review, getpass.getuser()))
+                acknowledged = review["unexplained"]
         status.update("posting the adjusting journal ..." if post else "computing the adjusting journal ...")
         result["posting"] = pipeline.post(company, p.key, target=target, dry_run=not post, out_dir=out_dir)
         if post and result["posting"]["status"] in ("posted", "recovered"):
@@ -99,7 +144,7 @@ def run_close(company: str, period: str, *, post: bool, target: str | None, out:
             pipeline.extract(company)
             pipeline.build(p.key)
             status.update("post-posting tie-out ...")
-            result["tie_out"] = pipeline.gate(company, p.key, "post-posting", stop=True)
+            result["tie_out"] = approval.post_posting_gate(company, p.key, acknowledged)
         status.update("writing the close outputs ...")
         result["outputs"] = pipeline.write_close_outputs(company, p.key, out_dir)
     return result
@@ -113,18 +158,37 @@ def close(
     ] = False,
     target: Annotated[str | None, typer.Option(help="erp, bc_api or file (default: the company's)")] = None,
     out: Annotated[Path | None, typer.Option(help="Output folder (default: COSTCLOSE_HOME/out/...)")] = None,
+    approve: Annotated[
+        bool,
+        typer.Option(
+            "--approve",
+            help="With --post: approve a journal that needs a controller's approval (debit total above the "
+            "company's approval_threshold, or unexplained differences); recorded in approval.json",
+        ),
+    ] = False,
 ) -> None:
     """Run the close of one company and period: extract, build, (post), reconcile, write the outputs."""
     try:
-        result = run_close(company, period, post=post, target=target, out=out)
+        result = run_close(company, period, post=post, target=target, out=out, approve=approve)
         console.print(_recon_table(company, result["period"]))
     except CostcloseError as exc:
         raise _fail(exc) from exc
     gate = result["gate"]
+    failed = [
+        *gate["blocking_failures"],
+        *([approval.UNEXPLAINED_CHECK] if gate["unexplained_count"] else []),
+    ]
     console.print(
         f"pre-posting gate: {'[green]passed[/]' if gate['success'] else '[red]FAILED[/]'} "
-        f"({gate['failed_checks'] or 'all checks'}); Data Docs: {gate['data_docs']}"
+        f"({', '.join(failed) or 'all checks'}); Data Docs: {gate['data_docs']}"
     )
+    if gate["unexplained_count"]:
+        console.print(
+            f"[yellow]{gate['unexplained_count']} G/L account(s) with unexplained differences[/] "
+            "(reported, never posted)"
+        )
+    if "approval" in result:
+        console.print(f"approved by {getpass.getuser()}: {result['approval']}")
     posting = result["posting"]
     verb = "posted" if posting["status"] == "posted" else f"{posting['status']} (nothing posted)"
     console.print(
@@ -159,6 +223,7 @@ def demo(
 ) -> None:
     """Start the database, seed the demo company, run the close DAG once through Airflow, show outputs."""
     from costclose import companies, orchestrate
+    from costclose.airflow.approval import answering
     from costclose.demo_erp.cli import remove_company
     from costclose.demo_erp.simulate import seed
 
@@ -188,9 +253,15 @@ def demo(
             )
         companies.upsert_company(DEMO_COMPANY, source="sql:db:erp", posting_target="erp")
         console.print(f"registered {DEMO_COMPANY} in {cfg.config_file} (source sql:db:erp, target erp)")
-        with console.status(
-            f"running the inventory_close DAG through Airflow for {last.key} (a few minutes; log in "
-            f"{cfg.home / 'airflow'}) ..."
+        metadata_url = orchestrate.airflow_env()["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+        with (
+            console.status(
+                f"running the inventory_close DAG through Airflow for {last.key} (a few minutes; log in "
+                f"{cfg.home / 'airflow'}) ..."
+            ),
+            # The demo's journal is above the default approval threshold: the run waits for a
+            # controller, and the demo plays that part through Airflow's own HITL API handler.
+            answering(metadata_url, "inventory_close", approve=True, user=DEMO_CONTROLLER) as controller,
         ):
             run = orchestrate.dags_test(
                 "inventory_close",
@@ -199,6 +270,8 @@ def demo(
                 datetime.now(UTC).isoformat(timespec="seconds"),
                 {"period_end": last.key, "post": True},
             )
+        for request in controller.answered:
+            console.print(f"approval requested: [bold]{request.subject}[/] -> approved as {DEMO_CONTROLLER}")
         if run.state != "success":
             raise CostcloseError(f"the inventory_close DAG run failed; read {run.log_file}")
         console.print(f"[green]inventory_close succeeded[/] (Airflow log: {run.log_file})")

@@ -12,12 +12,16 @@ import logging
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from costclose import db
 from costclose.config import settings
 from costclose.errors import CostcloseError
 from costclose.period import Period, parse_period, period_for_run
+
+if TYPE_CHECKING:
+    from costclose.posting.service import PostingSummary
+    from costclose.posting.targets import Target
 
 log = logging.getLogger(__name__)
 
@@ -118,9 +122,7 @@ def post(
     company: str, period: str, *, target: str | None = None, dry_run: bool = True, out_dir: Path | None = None
 ) -> dict[str, Any]:
     """Post (or preview) the company's adjusting journal up to the period end, exactly once."""
-    from costclose.companies import get_company
     from costclose.posting.service import post_period
-    from costclose.posting.targets import target_for
 
     if not dry_run:
         from costclose.landing.quarantine import quarantine_status
@@ -128,14 +130,8 @@ def post(
         status = quarantine_status(company, warehouse_url=db.database_url("warehouse"))
         if status.blocks_posting:
             raise CostcloseError(f"Posting stopped: {status.message()}")
-    cfg = get_company(company)
-    configured = cfg.posting_target_url() or "file"
-    spec = target or configured
-    if spec == "bc_api" and configured.startswith("bc_api:"):
-        spec = configured  # --target bc_api: the company's configured BC API
-    erp_url = db.database_url("erp") if spec == "erp" else None
     out = out_dir or output_dir(company, period)
-    tgt = target_for(spec, erp_url=erp_url, out_dir=out)
+    tgt = _posting_target(company, target, out)
     summary = post_period(company, parse_period(period), tgt, dry_run=dry_run)
     out.mkdir(parents=True, exist_ok=True)
     _write_csv(
@@ -168,6 +164,27 @@ def post(
         [[company, s["value_entry_no"], s["cost_part"], s["amount"], s["reason"]] for s in summary.skipped],
     )
     return summary.as_dict()
+
+
+def _posting_target(company: str, target: str | None, out: Path) -> Target:
+    """The company's posting target (``target`` overrides the configured one)."""
+    from costclose.companies import get_company
+    from costclose.posting.targets import target_for
+
+    configured = get_company(company).posting_target_url() or "file"
+    spec = target or configured
+    if spec == "bc_api" and configured.startswith("bc_api:"):
+        spec = configured  # --target bc_api: the company's configured BC API
+    erp_url = db.database_url("erp") if spec == "erp" else None
+    return target_for(spec, erp_url=erp_url, out_dir=out)
+
+
+def preview_journal(company: str, period: str, *, target: str | None = None) -> PostingSummary:
+    """The journal a post would send right now (a dry run of the posting service, nothing written)."""
+    from costclose.posting.service import post_period
+
+    tgt = _posting_target(company, target, output_dir(company, period))
+    return post_period(company, parse_period(period), tgt, dry_run=True)
 
 
 def output_dir(company: str, period: str) -> Path:
