@@ -533,6 +533,56 @@ def cronus_rows(shared_dir: Path) -> dict[str, list[Row]]:
             (3, "2024-03-03", "Negative Adjmt.", -1),
         )
     ]
+    # CRONUS MFG: the purchase consumed by PO-1 and the order's output (FIFO)
+    rows["item_ledger_entry"] += [
+        {
+            "company": MFG,
+            "entry_no": no,
+            "item_no": item,
+            "posting_date": day,
+            "entry_type": kind,
+            "quantity": Decimal(qty),
+            "drop_shipment": False,
+            "document_no": document,
+            **order,
+        }
+        for no, item, day, kind, qty, document, order in (
+            (1, "SP-BOM2001", "2024-02-01", "Purchase", 10, "PR-1", {}),
+            (
+                2,
+                "SP-BOM2001",
+                "2024-02-05",
+                "Consumption",
+                -10,
+                "PO-1",
+                {"order_type": "Production", "order_no": "PO-1"},
+            ),
+            (
+                4,
+                "SP-SCM1009",
+                "2024-02-07",
+                "Output",
+                1,
+                "PO-1",
+                {"order_type": "Production", "order_no": "PO-1"},
+            ),
+        )
+    ]
+    rows["capacity_ledger_entry"] = [
+        {
+            "company": MFG,
+            "entry_no": 1,
+            "no": "100",
+            "type": "Work Center",
+            "posting_date": "2024-02-06",
+            "document_no": "PO-1",
+            "quantity": Decimal(2),
+            "item_no": "SP-SCM1009",
+            "subcontracting": False,
+            "order_type": "Production",
+            "order_no": "PO-1",
+        }
+    ]
     rows["item_application_entry"] = [
         {
             "company": POSTED,
@@ -547,6 +597,21 @@ def cronus_rows(shared_dir: Path) -> dict[str, list[Row]]:
             (1, 1, 0, 10, "2024-01-05"),
             (2, 2, 2, -2, "2024-02-10"),
             (3, 3, 3, -1, "2024-03-03"),
+        )
+    ] + [
+        {
+            "company": MFG,
+            "entry_no": no,
+            "item_ledger_entry_no": ile,
+            "inbound_item_entry_no": inbound,
+            "outbound_item_entry_no": out,
+            "quantity": Decimal(qty),
+            "posting_date": day,
+        }
+        for no, ile, inbound, out, qty, day in (
+            (1, 1, 1, 0, 10, "2024-02-01"),
+            (2, 2, 1, 2, -10, "2024-02-05"),
+            (3, 4, 4, 0, 1, "2024-02-07"),
         )
     ]
     year_end_rows(shared_dir, rows)

@@ -47,7 +47,8 @@ valuation_dates as (
 
     select distinct
         company,
-        valuation_date
+        valuation_date,
+        {{ cost_shares_start_date('valuation_date') }} as start_date
     from remaining
 
 ),
@@ -66,6 +67,11 @@ own_costs as (
         sum(value_entries.cost_amount_actual + value_entries.cost_amount_expected)
         filter (where value_entries.entry_type = 'Rounding') as rounding,
         sum(value_entries.cost_amount_actual) filter (where value_entries.entry_type = 'Variance') as variance,
+        -- BC's Share of Cost in Period: the entry's own cost posted in [start, end] over its total cost
+        sum(value_entries.cost_amount_actual + value_entries.cost_amount_expected) filter (
+            where value_entries.posting_date >= valuation_dates.start_date
+        ) as cost_in_period,
+        sum(value_entries.cost_amount_actual + value_entries.cost_amount_expected) as total_cost,
         {%- for part, variance_type in [
             ('purchase_variance', 'Purchase'), ('material_variance', 'Material'),
             ('capacity_variance', 'Capacity'), ('capacity_overhead_variance', 'Capacity Overhead'),
@@ -81,6 +87,7 @@ own_costs as (
             entries.company = value_entries.company
             and entries.entry_no = value_entries.item_ledger_entry_no
             and entries.valuation_date >= value_entries.posting_date
+    inner join valuation_dates on entries.company = valuation_dates.company
     group by entries.company, entries.entry_no
 
 ),
@@ -145,6 +152,8 @@ buffers as (
         coalesce(order_usage.subcontracted * entries.quantity / nullif(order_output.output_quantity, 0), 0)
             as subcontracted,
         coalesce(own_costs.indirect_cost, 0) as material_overhead,
+        coalesce(own_costs.cost_in_period, 0) as cost_in_period,
+        coalesce(own_costs.total_cost, 0) as total_cost,
         coalesce(own_costs.variance, 0) as variance,
         coalesce(own_costs.purchase_variance, 0) as purchase_variance,
         coalesce(own_costs.material_variance, 0) as material_variance,
@@ -311,8 +320,18 @@ final as (
         entries.quantity,
         entries.remaining_quantity,
         entries.valuation_date,
+        valuation_dates.start_date,
+        entries.order_type,
+        entries.order_no,
+        entries.document_no,
+        entries.inventory_posting_group,
+        own_splits.cost_in_period,
+        own_splits.total_cost,
         forwarded.entry_no is not null as is_forwarded,
         own_splits.revaluation as own_revaluation,
+        {%- for part in parts if part.endswith('variance') %}
+            own_splits.{{ part }} as own_{{ part }},
+        {%- endfor %}
         {%- for part in parts if part not in ('material', 'revaluation', 'rounding') %}
             coalesce(forwarded.{{ part }}, own_splits.{{ part }}) as {{ part }},
         {%- endfor %}
@@ -327,6 +346,7 @@ final as (
         end as material
     from entries
     inner join own_splits on entries.company = own_splits.company and entries.entry_no = own_splits.entry_no
+    inner join valuation_dates on entries.company = valuation_dates.company
     left join forwarded on entries.company = forwarded.company and entries.entry_no = forwarded.entry_no
 
 )

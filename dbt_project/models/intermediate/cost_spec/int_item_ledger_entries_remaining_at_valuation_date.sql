@@ -56,6 +56,8 @@ entries as (
         item_ledger_entries.order_type,
         item_ledger_entries.order_no,
         item_ledger_entries.location_code,
+        item_ledger_entries.document_no,
+        items.inventory_posting_group,
         items.costing_method,
         valuation_dates.valuation_date
     from item_ledger_entries
