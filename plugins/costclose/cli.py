@@ -106,6 +106,7 @@ from costclose.close_cli import backfill, close, demo  # noqa: E402
 from costclose.demo_erp.cli import app as demo_erp_app  # noqa: E402
 from costclose.landing.cli import extract, quarantine_app  # noqa: E402
 from costclose.report.cli import report  # noqa: E402
+from costclose.security.cli import bi_app, roles_command  # noqa: E402
 from costclose.transform.cli import app as transform_app  # noqa: E402
 from costclose.validation.cli import app as validate_app  # noqa: E402
 
@@ -120,6 +121,8 @@ demo_erp_app.command("export-bc2adls")(export_bc2adls_command)
 app.add_typer(bc_api_app, name="bc-api")
 app.add_typer(validate_app, name="validate")
 app.add_typer(transform_app, name="transform")
+db_app.command("roles")(roles_command)
+app.add_typer(bi_app, name="bi")
 
 
 def main() -> None:

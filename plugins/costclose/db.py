@@ -234,9 +234,23 @@ def redact(url: str) -> str:
 
 
 @contextlib.contextmanager
-def connect(url: str, *, autocommit: bool = False) -> Iterator[psycopg2.extensions.connection]:
-    """A psycopg2 connection that is closed afterwards (committed on success when not autocommit)."""
+def connect(
+    url: str, *, autocommit: bool = False, role: str | None = None
+) -> Iterator[psycopg2.extensions.connection]:
+    """A psycopg2 connection that is closed afterwards (committed on success when not autocommit).
+
+    ``role``: a database role (e.g. ``costclose_extract``) the session takes with ``SET ROLE`` before
+    anything else; a rollback later does not undo it.
+    """
     conn = psycopg2.connect(url)
+    if role is not None:
+        try:
+            conn.autocommit = True
+            with conn.cursor() as cur:
+                cur.execute(sql.SQL("set role {}").format(sql.Identifier(role)))
+        except BaseException:
+            conn.close()
+            raise
     conn.autocommit = autocommit
     try:
         yield conn
