@@ -339,9 +339,18 @@ class BcApiClient:
                 f"(HTTP {resp.status_code}: {_error_message(resp)}). Check the client id/secret the "
                 "configuration refers to and that the Entra app is registered in Business Central."
             )
-        body = resp.json()
-        self._token_expires = time.monotonic() + float(body.get("expires_in", 3600)) - 60
-        return str(body["access_token"])
+        try:
+            body = resp.json()
+            token = str(body["access_token"])
+            expires_in = float(body.get("expires_in", 3600))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise BcApiAuthError(
+                f"The token endpoint {creds.token_url} answered HTTP 200 without an OAuth2 token "
+                f"({type(exc).__name__}: {str(exc)[:200]}). Check the token_url/tenant of the source "
+                "configuration: it must be the Entra ID token endpoint of the BC tenant."
+            ) from exc
+        self._token_expires = time.monotonic() + expires_in - 60
+        return token
 
     def token(self, *, refresh: bool = False) -> str:
         with self._token_lock:

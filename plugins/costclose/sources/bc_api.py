@@ -109,6 +109,12 @@ GL_API_PROPS = {
 }
 
 
+# What raw can hold: BC's BigInteger (raw ``bigint``) and BC's Decimal (.NET System.Decimal). A larger
+# number cannot come from BC: it is quarantined, not left to fail its batch or distort every sum.
+INT_RANGE = (-(2**63), 2**63 - 1)
+DECIMAL_MAX = Decimal("79228162514264337593543950335")
+
+
 class UntypeableValue(ValueError):  # noqa: N818 - reads as the reason a record is quarantined
     pass
 
@@ -121,10 +127,14 @@ def _typed(pg_type: str, value: Any, column: str) -> Any:  # noqa: PLR0911, PLR0
         if pg_type == bc_schema.INT:
             if isinstance(value, bool) or not isinstance(value, int | Decimal) or value != int(value):
                 raise UntypeableValue(f"{column}: {value!r} is not an integer")
+            if not INT_RANGE[0] <= int(value) <= INT_RANGE[1]:
+                raise UntypeableValue(f"{column}: {value} is out of the integer range of BC and raw (64-bit)")
             return int(value)
         if pg_type == bc_schema.DEC:
             if isinstance(value, bool) or not isinstance(value, int | Decimal):
                 raise UntypeableValue(f"{column}: {value!r} is not a number")
+            if not Decimal(value).is_finite() or abs(Decimal(value)) > DECIMAL_MAX:
+                raise UntypeableValue(f"{column}: {value} is out of BC's Decimal range (|x| <= 7.9E+28)")
             return Decimal(value)
         if pg_type == bc_schema.BOOL:
             if not isinstance(value, bool):
@@ -525,9 +535,13 @@ class BcApiSource:
 
     def _max_entry_no(self, url: str) -> int:
         apply = quote("aggregate(Entry_No with max as last_entry_no)")
-        value = self.client.get(f"{url}?$apply={apply}").get("value") or [{}]
+        body = self.client.get(f"{url}?$apply={apply}")
+        value = body.get("value") if isinstance(body, dict) else None
         try:
-            return int(_typed(bc_schema.INT, value[0].get("last_entry_no"), "Entry_No") or 0)
+            # an empty company answers an empty list; anything but a list of objects is not OData
+            if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+                raise UntypeableValue(f"no 'value' list of records in {str(body)[:200]!r}")
+            return int(_typed(bc_schema.INT, (value or [{}])[0].get("last_entry_no"), "Entry_No") or 0)
         except UntypeableValue as exc:
             raise BcApiError(
                 f"BC API {url}?$apply={apply} returned an unusable highest entry number: {exc}"
