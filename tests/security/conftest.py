@@ -83,3 +83,18 @@ def role_warehouse(pg_server_url: str, role_templates: Templates) -> Iterator[Ro
         yield RoleWarehouse(name, url, role_templates.erp_url, env)
     finally:
         drop_databases(pg_server_url, [name])
+
+
+@pytest.fixture(scope="session")
+def readonly_warehouse(pg_server_url: str, role_templates: Templates) -> Iterator[RoleWarehouse]:
+    """One copy shared by the tests that only read (or are refused): the BI checks and dashboard cards."""
+    from costclose.security import apply_roles
+
+    name = f"sec_ro_{uuid.uuid4().hex[:8]}"
+    url = create_database(pg_server_url, name, role_templates.warehouse)
+    env = {**PASSWORDS, "COSTCLOSE_DB_ROLES": "on"}
+    try:
+        apply_roles(url, env=env)
+        yield RoleWarehouse(name, url, role_templates.erp_url, env)
+    finally:
+        drop_databases(pg_server_url, [name])

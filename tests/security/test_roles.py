@@ -39,10 +39,10 @@ def owner(url: str, schema: str, table: str) -> str:
 MARTS = "marts.fct_inventory_valuation"
 
 
-def test_bi_reads_marts_and_nothing_else(role_warehouse: RoleWarehouse) -> None:
+def test_bi_reads_marts_and_nothing_else(readonly_warehouse: RoleWarehouse) -> None:
     from costclose.security import step_url
 
-    wh = role_warehouse
+    wh = readonly_warehouse
     expected = rows(wh.url, f"select count(*), sum(ending_value) from {MARTS}")[0]
     assert expected[0] > 100
     login = wh.url_for("bi")
@@ -159,8 +159,8 @@ def test_validate_role_snapshots_and_reads_but_writes_only_its_schemas(role_ware
     refused(url, "insert into posting.posted_value_entry (company) values ('x')")
 
 
-def test_db_connect_with_role_keeps_the_role_after_a_rollback(role_warehouse: RoleWarehouse) -> None:
-    wh = role_warehouse
+def test_db_connect_with_role_keeps_the_role_after_a_rollback(readonly_warehouse: RoleWarehouse) -> None:
+    wh = readonly_warehouse
     with db.connect(wh.url, role="costclose_bi") as conn, conn.cursor() as cur:
         with pytest.raises(psycopg2.errors.InsufficientPrivilege):
             cur.execute("select count(*) from raw.value_entry")
@@ -195,3 +195,68 @@ def test_login_repr_hides_the_password() -> None:
     assert login is not None
     assert login.user == "costclose_bi_login"
     assert PASSWORDS["COSTCLOSE_BI_PASSWORD"] not in repr(login)
+
+
+PRIVILEGES_SQL = """
+select 'relation', n.nspname || '.' || c.relname, pg_get_userbyid(c.relowner), coalesce(c.relacl::text, '')
+from pg_class c join pg_namespace n on n.oid = c.relnamespace
+where n.nspname in ('raw', 'landing', 'staging', 'intermediate', 'marts', 'outbound', 'seeds', 'posting',
+                    'validation', 'validation_work', 'public') and c.relkind in ('r', 'v', 'S')
+union all
+select 'schema', nspname, pg_get_userbyid(nspowner), coalesce(nspacl::text, '') from pg_namespace
+union all
+select 'default', pg_get_userbyid(defaclrole) || ' ' || coalesce(defaclnamespace::regnamespace::text, ''),
+       defaclobjtype::text, defaclacl::text
+from pg_default_acl
+union all
+select 'database', datname, pg_get_userbyid(datdba), coalesce(datacl::text, '')
+from pg_database where datname = current_database()
+union all
+select 'role', rolname, rolcanlogin::text, coalesce(array_to_string(s.setconfig, ','), '')
+from pg_roles r left join pg_db_role_setting s
+    on s.setrole = r.oid and s.setdatabase = (select oid from pg_database where datname = current_database())
+where rolname like 'costclose%%'
+order by 1, 2, 3
+"""
+
+
+def test_db_roles_command_twice_changes_nothing_and_prints_no_secret(
+    role_warehouse: RoleWarehouse, pg_server_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from costclose import config
+    from costclose.cli import app
+
+    wh = role_warehouse
+    monkeypatch.setenv("COSTCLOSE_DATABASE_URL", pg_server_url)
+    monkeypatch.setenv("COSTCLOSE_WAREHOUSE_DB", wh.name)
+    for var, value in wh.env.items():
+        monkeypatch.setenv(var, value)
+    config.settings.cache_clear()
+    runner = CliRunner()
+    try:
+        first = runner.invoke(app, ["db", "roles"], env={"COLUMNS": "200"})
+        assert first.exit_code == 0, first.output
+        before = rows(wh.url, PRIVILEGES_SQL)
+        second = runner.invoke(app, ["db", "roles"], env={"COLUMNS": "200"})
+        assert second.exit_code == 0, second.output
+        assert rows(wh.url, PRIVILEGES_SQL) == before
+        grant = runner.invoke(app, ["bi", "grant"], env={"COLUMNS": "200"})
+        assert grant.exit_code == 0, grant.output
+        assert rows(wh.url, PRIVILEGES_SQL) == before
+    finally:
+        config.settings.cache_clear()
+    for role in ("costclose_extract", "costclose_transform", "costclose_posting", "costclose_validate"):
+        assert role in first.output
+    assert "costclose_bi_login" in grant.output
+    assert "costclose_transform_login" in second.output
+    for password in PASSWORDS.values():
+        assert password not in first.output + second.output + grant.output
+    # the stored password is a SCRAM verifier, and the login works with the clear one
+    stored = rows(wh.url, "select rolpassword from pg_authid where rolname = 'costclose_bi_login'")[0][0]
+    assert stored.startswith("SCRAM-SHA-256$")
+    assert rows(wh.url_for("bi"), "select session_user, current_user")[0] == (
+        "costclose_bi_login",
+        "costclose_bi",
+    )
