@@ -129,15 +129,25 @@ def warehouse_details(bi_url: str, schema: str) -> dict[str, Any]:
 
 
 def bi_url_from_environment(env: Mapping[str, str]) -> str:
-    """The warehouse URL with the BI login, from COSTCLOSE_DATABASE_URL and the BI credentials."""
+    """The warehouse URL with the BI role's login, from COSTCLOSE_DATABASE_URL and the BI credentials.
+
+    Never falls back to the server's own login: Metabase gets the BI role or nothing.
+    """
     from costclose.db import with_database
-    from costclose.security.session import step_url
+    from costclose.security.credentials import login_for
+    from costclose.security.session import with_login
 
     server = env.get("COSTCLOSE_DATABASE_URL")
     if not server:
         raise ProvisionError("COSTCLOSE_DATABASE_URL is not set: the BI tool needs the warehouse's server.")
+    login = login_for("bi", env)
+    if login is None:
+        raise ProvisionError(
+            "The BI role has no login: set COSTCLOSE_BI_PASSWORD (or AIRFLOW_CONN_COSTCLOSE_BI) in .env and "
+            "run `costclose db roles` first."
+        )
     warehouse = with_database(server, env.get("COSTCLOSE_WAREHOUSE_DB", "costclose_warehouse"))
-    return step_url("bi", warehouse, env=env)
+    return with_login(warehouse, login.user, login.password)
 
 
 # -- Metabase's REST API -----------------------------------------------------------------------------

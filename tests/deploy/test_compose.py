@@ -53,3 +53,26 @@ def test_dockerfile_installs_from_the_lock_file() -> None:
     text = (ROOT / "Dockerfile").read_text()
     assert "uv.lock" in text
     assert "uv sync --frozen" in text
+
+
+def test_compose_has_the_bi_tool_wired_to_the_bi_role() -> None:
+    services = _compose()["services"]
+    metabase = services["metabase"]
+    image, _, tag = metabase["image"].partition(":")
+    assert image == "metabase/metabase"
+    assert tag
+    assert tag != "latest"
+    assert "3000:3000" in metabase["ports"]
+    # Metabase itself never sees the server's admin login: it gets the BI login from bi-provision
+    assert not any("COSTCLOSE_DATABASE_URL" in str(v) for v in metabase["environment"].values())
+    provision = services["bi-provision"]
+    assert provision["command"][-1] == "/opt/costclose/docker/bi/provision.py"
+    assert provision["depends_on"]["metabase"]["condition"] == "service_healthy"
+    assert provision["depends_on"]["airflow-init"]["condition"] == "service_completed_successfully"
+    assert "./docker/bi:/opt/costclose/docker/bi:ro" in provision["volumes"]
+    assert provision["restart"] == "no"
+    # the roles (and the BI login) exist before anything provisions or runs
+    init = " ".join(services["airflow-init"]["command"])
+    assert "costclose db up && costclose db roles" in init
+    assert (ROOT / "docker" / "bi" / "provision.py").is_file()
+    assert (ROOT / "docker" / "bi" / "dashboard.yml").is_file()
