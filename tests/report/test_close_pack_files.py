@@ -280,3 +280,21 @@ def test_cli_writes_the_pack_and_prints_index_html(
         assert "marts hold no reconciliation" in unknown.output
     finally:
         config.settings.cache_clear()
+
+
+def test_an_earlier_period_says_the_point_in_time_reports_are_not_built_for_it(
+    pack_warehouse: PackWarehouse, tmp_path: Path
+) -> None:
+    result = write_close_pack(COMPANY, "2025-11", out_dir=tmp_path, warehouse_url=pack_warehouse.url)
+    assert rows(tmp_path / "cost_spec.csv") == [] and rows(tmp_path / "cost_shares.csv") == []
+    assert [n.split(" has no lines")[0] for n in result["notes"]] == [
+        "Invt. Valuation - Cost Spec.",
+        "Cost Shares Breakdown",
+    ]
+    ending = pack_warehouse.value(
+        "select sum(ending_value) from marts.fct_inventory_valuation_items"
+        " where company = %s and period_start = '2025-11-01'",
+        (COMPANY,),
+    )
+    assert total(rows(tmp_path / "inventory_valuation.csv"), "ending_value") == ending
+    assert "Cost Shares Breakdown was not built for this period" in (tmp_path / "index.html").read_text()
