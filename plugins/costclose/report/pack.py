@@ -7,7 +7,7 @@ Writes into the period's output folder: the four valuation reports as CSV, the c
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,6 @@ from costclose.report import close_files, page, workbook
 from costclose.report.fetch import ReportData, load_report
 from costclose.report.headline import load_charts, load_drill_down, load_headline
 from costclose.report.reports import COST_SHARES, COST_SPEC, VALUATION_REPORTS
-from costclose.report.spec import Column, Kind
 
 log = logging.getLogger(__name__)
 
@@ -36,43 +35,6 @@ PACK_FILES = (
     "validation.json",
     "close_pack.xlsx",
     "index.html",
-)
-
-MATRIX_COLUMNS = (
-    Column("matrix_row", ""),
-    Column("inventory", "Inventory", Kind.MONEY),
-    Column("inventory_interim", "Inventory (Interim)", Kind.MONEY),
-    Column("wip_inventory", "WIP Inventory", Kind.MONEY),
-    Column("total", "Total", Kind.MONEY),
-    Column("gl_total", "G/L Total", Kind.MONEY),
-    Column("difference", "Difference", Kind.MONEY),
-    Column("warning", "Warning"),
-)
-ACCOUNT_COLUMNS = (
-    Column("g_l_account_no", "G/L Account No."),
-    Column("setup_roles", "Setup Roles"),
-    Column("implied_amount_to_date", "Value Entries Imply (to date)", Kind.MONEY),
-    Column("gl_net_change_to_date", "G/L Balance (to date)", Kind.MONEY),
-    Column("difference_to_date", "Difference (to date)", Kind.MONEY),
-    Column("implied_amount", "Value Entries Imply (period)", Kind.MONEY),
-    Column("gl_net_change", "G/L Net Change (period)", Kind.MONEY),
-    Column("difference", "Difference (period)", Kind.MONEY),
-    Column("unposted_amount_to_date", "Not Posted to G/L", Kind.MONEY),
-    Column("posted_outside_inventory_amount_to_date", "Posted Outside Inventory", Kind.MONEY),
-)
-JOURNAL_COLUMNS = (
-    Column("document_no", "Document No."),
-    Column("posting_date", "Posting Date"),
-    Column("gl_account_no", "G/L Account No."),
-    Column("amount", "Amount", Kind.MONEY),
-    Column("description", "Description"),
-    Column("value_entry_nos", "Value Entry Nos."),
-)
-SKIPPED_COLUMNS = (
-    Column("value_entry_no", "Entry No."),
-    Column("cost_part", "Cost Part"),
-    Column("amount", "Amount", Kind.MONEY),
-    Column("reason", "Reason"),
 )
 
 
@@ -97,11 +59,6 @@ def _tolerance(company: str) -> Decimal:
     return cfg.tolerance if cfg else DEFAULT_TOLERANCE
 
 
-def _decimal_rows(rows: list[dict[str, str]], money_columns: tuple[str, ...]) -> list[dict[str, Any]]:
-    """CSV text back to numbers for the workbook (a parse, not a calculation)."""
-    return [{k: (Decimal(v) if k in money_columns and v else v) for k, v in r.items()} for r in rows]
-
-
 def _check_marts(conn: psycopg2.extensions.connection, company: str, period: Period) -> None:
     with conn.cursor() as cur:
         cur.execute("select to_regclass('marts.fct_inventory_gl_reconciliation') is not null")
@@ -119,63 +76,6 @@ def _check_marts(conn: psycopg2.extensions.connection, company: str, period: Per
                 f"The marts hold no reconciliation for {company!r} {period.key}: check the company name, "
                 f"extract it and run `costclose transform build --period {period.key}` first."
             )
-
-
-def _workbook(
-    path: Path,
-    company: str,
-    period: Period,
-    reports: dict[str, ReportData],
-    headline: Any,
-    journal: list[dict[str, str]],
-    skipped: list[dict[str, str]],
-) -> list[str]:
-    wb = workbook.new_workbook()
-    period_lines = workbook.period_lines(period, "5845")
-    workbook.write_table_sheet(
-        wb.create_sheet("Inventory - G-L Reconciliation"),
-        f"Inventory - G/L Reconciliation, {period.key}",
-        company,
-        period_lines,
-        MATRIX_COLUMNS,
-        headline.matrix,
-    )
-    workbook.write_table_sheet(
-        wb.create_sheet("G-L Accounts"),
-        f"Inventory = G/L per account, up to {period.end}",
-        company,
-        workbook.period_lines(period, ""),
-        ACCOUNT_COLUMNS,
-        headline.accounts,
-    )
-    dates = {"day_before_start": str(period.start - timedelta(days=1)), "end": str(period.end)}
-    for spec in VALUATION_REPORTS:
-        as_of = period.end if spec in (COST_SPEC,) else None
-        workbook.write_sheet(
-            wb.create_sheet(spec.sheet_name),
-            reports[spec.key],
-            company,
-            workbook.period_lines(period, spec.report_id, as_of),
-            dates,
-        )
-    workbook.write_table_sheet(
-        wb.create_sheet("Adjusting Journal"),
-        f"Adjusting journal up to {period.end} (Post Inventory Cost to G/L)",
-        company,
-        workbook.period_lines(period, "1002"),
-        JOURNAL_COLUMNS,
-        _decimal_rows(journal, ("amount",)),
-    )
-    workbook.write_table_sheet(
-        wb.create_sheet("Skipped Entries"),
-        "Skipped entries (Post Inventory Cost to G/L)",
-        company,
-        workbook.period_lines(period, "1002"),
-        SKIPPED_COLUMNS,
-        _decimal_rows(skipped, ("amount",)),
-    )
-    workbook.save(wb, path)
-    return list(wb.sheetnames)
 
 
 def write_close_pack(
@@ -217,7 +117,9 @@ def write_close_pack(
         headline = load_headline(conn, company, p, tolerance)
         journal = close_files.read_csv(out / "adjusting_journal.csv")
         skipped = close_files.read_csv(out / "skipped_entries.csv")
-        sheets = _workbook(out / "close_pack.xlsx", company, p, reports, headline, journal, skipped)
+        sheets = workbook.write_workbook(
+            out / "close_pack.xlsx", company, p, reports, headline, journal, skipped
+        )
         html = page.render(
             conn=conn,
             company=company,

@@ -6,7 +6,7 @@ three can never disagree on columns or numbers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 from psycopg2 import sql
@@ -57,7 +57,6 @@ class ReportSpec:
     group_by: tuple[str, ...] = ()
     report_total: bool = True
     total_filter: sql.Composable | None = None
-    notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def summed_columns(self) -> tuple[Column, ...]:

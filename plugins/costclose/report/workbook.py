@@ -9,7 +9,8 @@ panes frozen below the captions. The totals are the ones PostgreSQL summed (``fe
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from costclose.period import Period
 from costclose.report.fetch import ReportData
+from costclose.report.headline import Headline
+from costclose.report.reports import COST_SPEC, VALUATION_REPORTS
 from costclose.report.spec import Column, Kind
 
 MONEY_FORMAT = "#,##0.00"
@@ -40,6 +43,43 @@ GROUP_FILL = PatternFill("solid", fgColor="F2F2F2")
 TOP_LINE = Border(top=Side(style="thin"))
 DOUBLE_LINE = Border(top=Side(style="thin"), bottom=Side(style="double"))
 HEADER_ROW = 6  # band row 5, captions row 6, data from row 7
+
+MATRIX_COLUMNS = (
+    Column("matrix_row", ""),
+    Column("inventory", "Inventory", Kind.MONEY),
+    Column("inventory_interim", "Inventory (Interim)", Kind.MONEY),
+    Column("wip_inventory", "WIP Inventory", Kind.MONEY),
+    Column("total", "Total", Kind.MONEY),
+    Column("gl_total", "G/L Total", Kind.MONEY),
+    Column("difference", "Difference", Kind.MONEY),
+    Column("warning", "Warning"),
+)
+ACCOUNT_COLUMNS = (
+    Column("g_l_account_no", "G/L Account No."),
+    Column("setup_roles", "Setup Roles"),
+    Column("implied_amount_to_date", "Value Entries Imply (to date)", Kind.MONEY),
+    Column("gl_net_change_to_date", "G/L Balance (to date)", Kind.MONEY),
+    Column("difference_to_date", "Difference (to date)", Kind.MONEY),
+    Column("implied_amount", "Value Entries Imply (period)", Kind.MONEY),
+    Column("gl_net_change", "G/L Net Change (period)", Kind.MONEY),
+    Column("difference", "Difference (period)", Kind.MONEY),
+    Column("unposted_amount_to_date", "Not Posted to G/L", Kind.MONEY),
+    Column("posted_outside_inventory_amount_to_date", "Posted Outside Inventory", Kind.MONEY),
+)
+JOURNAL_COLUMNS = (
+    Column("document_no", "Document No."),
+    Column("posting_date", "Posting Date"),
+    Column("gl_account_no", "G/L Account No."),
+    Column("amount", "Amount", Kind.MONEY),
+    Column("description", "Description"),
+    Column("value_entry_nos", "Value Entry Nos."),
+)
+SKIPPED_COLUMNS = (
+    Column("value_entry_no", "Entry No."),
+    Column("cost_part", "Cost Part"),
+    Column("amount", "Amount", Kind.MONEY),
+    Column("reason", "Reason"),
+)
 
 
 def _bands(columns: Sequence[Column], dates: dict[str, str]) -> list[tuple[int, int, str]]:
@@ -136,9 +176,6 @@ def write_sheet(
     if spec.report_total and spec.summed_columns:
         _total_row(ws, row, data, (), "Total", DOUBLE_LINE)
         row += 1
-    for note in spec.notes:
-        row += 1
-        ws.cell(row=row, column=1, value=note).font = Font(italic=True)
 
 
 def _close_groups(
@@ -190,6 +227,64 @@ def period_lines(period: Period, report_id: str, as_of: date | None = None) -> l
     return [when, f"Business Central report {report_id}" if report_id else "costclose close pack"]
 
 
-def save(wb: Workbook, path: Path) -> None:
+def _decimal_rows(rows: list[dict[str, str]], money_columns: tuple[str, ...]) -> list[dict[str, Any]]:
+    """CSV text back to numbers for the workbook (a parse, not a calculation)."""
+    return [{k: (Decimal(v) if k in money_columns and v else v) for k, v in r.items()} for r in rows]
+
+
+def write_workbook(
+    path: Path,
+    company: str,
+    period: Period,
+    reports: dict[str, ReportData],
+    headline: Headline,
+    journal: list[dict[str, str]],
+    skipped: list[dict[str, str]],
+) -> list[str]:
+    """close_pack.xlsx: the reconciliation, the per-account view, the four reports, journal, skipped."""
+    wb = new_workbook()
+    write_table_sheet(
+        wb.create_sheet("Inventory - G-L Reconciliation"),
+        f"Inventory - G/L Reconciliation, {period.key}",
+        company,
+        period_lines(period, "5845"),
+        MATRIX_COLUMNS,
+        headline.matrix,
+    )
+    write_table_sheet(
+        wb.create_sheet("G-L Accounts"),
+        f"Inventory = G/L per account, up to {period.end}",
+        company,
+        period_lines(period, ""),
+        ACCOUNT_COLUMNS,
+        headline.accounts,
+    )
+    dates = {"day_before_start": str(period.start - timedelta(days=1)), "end": str(period.end)}
+    for spec in VALUATION_REPORTS:
+        as_of = period.end if spec is COST_SPEC else None
+        write_sheet(
+            wb.create_sheet(spec.sheet_name),
+            reports[spec.key],
+            company,
+            period_lines(period, spec.report_id, as_of),
+            dates,
+        )
+    write_table_sheet(
+        wb.create_sheet("Adjusting Journal"),
+        f"Adjusting journal up to {period.end} (Post Inventory Cost to G/L)",
+        company,
+        period_lines(period, "1002"),
+        JOURNAL_COLUMNS,
+        _decimal_rows(journal, ("amount",)),
+    )
+    write_table_sheet(
+        wb.create_sheet("Skipped Entries"),
+        "Skipped entries (Post Inventory Cost to G/L)",
+        company,
+        period_lines(period, "1002"),
+        SKIPPED_COLUMNS,
+        _decimal_rows(skipped, ("amount",)),
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
+    return list(wb.sheetnames)
