@@ -260,3 +260,21 @@ def test_db_roles_command_twice_changes_nothing_and_prints_no_secret(
         "costclose_bi_login",
         "costclose_bi",
     )
+
+
+def test_tables_created_later_in_marts_are_readable_by_bi_whoever_creates_them(
+    role_warehouse: RoleWarehouse,
+) -> None:
+    """DEFAULT PRIVILEGES for the transform role and for the server login (steps not yet under roles)."""
+    wh = role_warehouse
+    with db.connect(wh.url) as conn, conn.cursor() as cur:
+        cur.execute("create table marts.made_by_admin as select 1 as n")
+    with db.connect(wh.url, role="costclose_transform") as conn, conn.cursor() as cur:
+        cur.execute("create table marts.made_by_transform as select 2 as n")
+        cur.execute("create table staging.not_for_bi as select 3 as n")
+    bi = wh.url_for("bi")
+    assert rows(bi, "select n from marts.made_by_admin") == [(1,)]
+    assert rows(bi, "select n from marts.made_by_transform") == [(2,)]
+    refused(bi, "select n from staging.not_for_bi")
+    refused(wh.url_for("posting"), "select n from marts.made_by_transform")
+    assert rows(wh.url_for("validate"), "select n from marts.made_by_transform") == [(2,)]
