@@ -278,3 +278,21 @@ def test_tables_created_later_in_marts_are_readable_by_bi_whoever_creates_them(
     refused(bi, "select n from staging.not_for_bi")
     refused(wh.url_for("posting"), "select n from marts.made_by_transform")
     assert rows(wh.url_for("validate"), "select n from marts.made_by_transform") == [(2,)]
+
+
+def test_a_login_named_like_an_admin_role_is_refused(role_warehouse: RoleWarehouse) -> None:
+    from costclose.errors import DatabaseError
+    from costclose.security import apply_roles
+
+    wh = role_warehouse
+    admin = f"sec_admin_{wh.name[-8:]}"
+    with db.connect(wh.url, autocommit=True) as conn, conn.cursor() as cur:
+        cur.execute(f'create role "{admin}" superuser')
+    try:
+        env = {"COSTCLOSE_BI_PASSWORD": "x-Secret", "COSTCLOSE_BI_USER": admin}
+        with pytest.raises(DatabaseError, match="administrator role"):
+            apply_roles(wh.url, ["bi"], env=env)
+        assert rows(wh.url, f"select rolsuper from pg_roles where rolname = '{admin}'") == [(True,)]
+    finally:
+        with db.connect(wh.url, autocommit=True) as conn, conn.cursor() as cur:
+            cur.execute(f'drop role "{admin}"')

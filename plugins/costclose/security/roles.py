@@ -163,8 +163,19 @@ def _ensure_login(cur: psycopg2.extensions.cursor, spec: RoleSpec, login: Login,
             f"The login user {login.user!r} of {login.source} has the name of a group role: "
             f"pick another user name (e.g. {spec.name}_login)."
         )
-    if not _role_exists(cur, login.user):
+    cur.execute(
+        "select rolsuper or rolcreaterole or rolname = current_user from pg_roles where rolname = %s",
+        (login.user,),
+    )
+    existing = cur.fetchone()
+    if existing is None:
         cur.execute(sql.SQL("create role {} login").format(user))
+    elif existing[0]:
+        # never demote an administrator because a variable named it as a step's login
+        raise DatabaseError(
+            f"The login user {login.user!r} of {login.source} is an administrator role: give the step "
+            f"a user of its own (e.g. {spec.name}_login)."
+        )
     # SCRAM-hashed on the client by libpq: the clear password never reaches the server or its log.
     hashed = psycopg2.extensions.encrypt_password(login.password, login.user, cur.connection, "scram-sha-256")
     cur.execute(
