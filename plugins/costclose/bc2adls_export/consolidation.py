@@ -30,10 +30,10 @@ class ConsolidationCache:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(path, timeout=60)
         self.db.executescript(
-            "pragma journal_mode = wal; pragma synchronous = normal; "
+            "pragma journal_mode = wal; pragma synchronous = normal; pragma cache_size = -65536; "
             "create table if not exists seen_file (path text primary key, size integer not null); "
             "create table if not exists latest (table_name text, system_id text, ts integer, "
-            "deleted integer, a0 text, a1 text, a2 text, primary key (table_name, system_id));"
+            "deleted integer, a0 text, a1 text, a2 text, primary key (table_name, system_id)) without rowid;"
         )
 
     def close(self) -> None:
@@ -56,15 +56,27 @@ class ConsolidationCache:
         )
         self.db.commit()
 
-    def add(self, table_name: str, versions: Iterable[Version]) -> None:
+    def add(self, table_name: str, versions: Iterable[Version]) -> bool:
+        """Fold ``versions`` in; True when none of their SystemIds was in the cache before.
+
+        The versions of one call must name each SystemId once (the reader keeps the latest per batch).
+        New SystemIds are inserted first (``insert or ignore``, the cheap case of a first load); only
+        when some were known already do all versions go through the consolidating upsert.
+        """
+        rows = [(table_name, *v) for v in versions]
+        before = self.db.total_changes
+        self.db.executemany("insert or ignore into latest values (?, ?, ?, ?, ?, ?, ?)", rows)
+        if self.db.total_changes - before == len(rows):
+            return True
         self.db.executemany(
             "insert into latest values (?, ?, ?, ?, ?, ?, ?) "
             "on conflict (table_name, system_id) do update set ts = excluded.ts, "
             "deleted = excluded.deleted, a0 = excluded.a0, a1 = excluded.a1, a2 = excluded.a2 "
             "where excluded.ts > latest.ts "
             "or (excluded.ts = latest.ts and excluded.deleted > latest.deleted)",
-            ((table_name, *v) for v in versions),
+            rows,
         )
+        return False
 
     def mark_seen(self, path: str, size: int) -> None:
         self.db.execute("insert or replace into seen_file values (?, ?)", (path, size))

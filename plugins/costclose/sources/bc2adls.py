@@ -15,13 +15,14 @@ the load with an error naming the file.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import fsspec
 
@@ -66,18 +67,22 @@ class _Layout:
     typed: fmt.TypedLine
     copy_plan: fmt.CopyPlan
     numbers_at: list[tuple[int, int]]  # (header position, longest text sure to be in range) of numbers
+    block: fmt.BlockReader  # whole blocks of clean lines, parsed in C
 
     @property
     def raw_columns(self) -> list[str]:
         return [c.column for c in self.columns if c is not None and c.column is not None]
 
 
-@dataclass
-class _Event:
+class _Event(NamedTuple):
+    """One version of a row (the block reader makes plain tuples of the same shape)."""
+
     company: str
     system_id: str
     timestamp: int
     line: str | None  # the raw columns and the timestamp as one COPY text line; None: delete marker
+    amounts: tuple[str, ...] | None = None  # texts of the summed columns; None: read them from ``line``
+    key: tuple[str, ...] | None = None  # texts of the primary key columns; None: read them from ``line``
 
 
 def _in_range(value: Any) -> Any:
@@ -178,6 +183,7 @@ class Bc2AdlsSource:
             names.index(n) for n in (fmt.TIMESTAMP, fmt.SYSTEM_ID, fmt.SYSTEM_CREATED_AT, fmt.COMPANY_COLUMN)
         ]
         kept = [i for i, c in enumerate(columns) if c is not None and c.column is not None]
+        raw = [c.column for c in columns if c is not None and c.column is not None]
         return _Layout(
             names,
             columns,
@@ -186,35 +192,78 @@ class Bc2AdlsSource:
             fmt.TypedLine(columns, {*kept, *system}),
             fmt.CopyPlan(columns, kept),
             [(i, _SHORT_TEXT[c.kind]) for i in kept if (c := columns[i]) and c.kind in _SHORT_TEXT],
+            fmt.BlockReader(
+                columns,
+                kept,
+                (system[0], system[1], system[2], system[3]),
+                self._amount_positions(table, raw),
+                [raw.index(c) for c in table.primary_key],
+            ),
         )
 
     # -- parsing --------------------------------------------------------------------------------
 
-    def _lines(self, path: str) -> Iterator[tuple[int, bytes, bool]]:
-        """(line number, content without line end, whether it had a line end)."""
-        with self.fs.open(path, "rb") as f:
-            for number, raw in enumerate(f, start=1):
-                ended = raw.endswith(b"\n")
-                yield number, raw.rstrip(b"\n").rstrip(b"\r") if ended else raw, ended
-
-    def _read_file(
+    def _chunks(
         self, table: bc_schema.Table, path: str, company: str | None, declared: list[str], skip_to: int = 0
-    ) -> Iterator[tuple[int, _Event | BadRow | None]]:
-        """Per line after ``skip_to``: an event for ``company`` (None: every company), a BadRow, or None."""
+    ) -> Iterator[tuple[int, int, list[_Event], list[BadRow], bool]]:
+        """Blocks of ``batch_size`` lines after line ``skip_to``, each as (first line, last line, the
+        events for ``company`` (None: every company) in file order, bad rows, whether lines follow)."""
         rel = self._rel(path)
-        layout: _Layout | None = None
-        for number, raw, ended in self._lines(path):
-            if layout is None:
-                layout = self._layout(table, raw.decode("utf-8", errors="replace"), rel, declared)
-                continue
-            if number <= skip_to:
-                continue
-            yield (
-                number,
-                self._parse_line(table, layout, f"{rel}:line {number}", raw, ended=ended, company=company),
+        with self.fs.open(path, "rb") as f:
+            head = f.readline()
+            if not head:
+                raise Bc2AdlsFormatError(
+                    f"{rel} is empty: it has no header row. Remove or re-export the file."
+                )
+            header = head.rstrip(b"\n").rstrip(b"\r") if head.endswith(b"\n") else head
+            layout = self._layout(table, header.decode("utf-8", errors="replace"), rel, declared)
+            number = 1
+            if skip_to > 1:
+                number += sum(1 for _ in itertools.islice(f, skip_to - 1))
+            lines = list(itertools.islice(f, self.batch_size))
+            while True:
+                following = (
+                    list(itertools.islice(f, self.batch_size)) if len(lines) == self.batch_size else []
+                )
+                first = number + 1
+                number += len(lines)
+                events, bad = self._parse_block(table, layout, rel, lines, first, company)
+                yield first, number, events, bad, bool(following)
+                if not following:
+                    return
+                lines = following
+
+    def _parse_block(
+        self,
+        table: bc_schema.Table,
+        layout: _Layout,
+        rel: str,
+        lines: list[bytes],
+        first: int,
+        company: str | None,
+    ) -> tuple[list[_Event], list[BadRow]]:
+        """The block's events and bad rows: all at once when every line is clean, else line by line."""
+        if lines and lines[-1].endswith(b"\n"):
+            try:
+                text: str | None = b"".join(lines).decode("utf-8")
+            except UnicodeDecodeError:
+                text = None
+            fast = layout.block.events(text, company) if text is not None else None
+            if fast is not None:
+                return fast, []  # type: ignore[return-value]  # tuples of _Event's shape
+        events: list[_Event] = []
+        bad: list[BadRow] = []
+        for number, raw in enumerate(lines, start=first):
+            ended = raw.endswith(b"\n")
+            content = raw.rstrip(b"\n").rstrip(b"\r") if ended else raw
+            item = self._parse_line(
+                table, layout, f"{rel}:line {number}", content, ended=ended, company=company
             )
-        if layout is None:
-            raise Bc2AdlsFormatError(f"{rel} is empty: it has no header row. Remove or re-export the file.")
+            if isinstance(item, BadRow):
+                bad.append(item)
+            elif item is not None:
+                events.append(item)
+        return events, bad
 
     @staticmethod
     def _split(
@@ -324,9 +373,8 @@ class Bc2AdlsSource:
                 continue
             declared = self._cdm_attributes(table)
             for path in paths:
-                for _, event in self._read_file(table, path, None, declared):
-                    if isinstance(event, _Event):
-                        found.add(event.company)
+                for *_, events, _, _ in self._chunks(table, path, None, declared):
+                    found.update(event[0] for event in events)
             if found:
                 break
         return sorted(found)
@@ -372,48 +420,47 @@ class Bc2AdlsSource:
         """The file's batches; its versions are folded into the totals cache on the way."""
         rel = self._rel(path)
         size = int(self.fs.size(path))
-        positions = self._amount_positions(table, self._raw_columns(table, path, declared))
-        columns: list[str] | None = None
-        events: dict[tuple[str, str], _Event] = {}
-        bad: list[BadRow] = []
-        first_line, last_line, lines = skip_to + 1, skip_to, 0
-        for number, item in self._read_file(table, path, company, declared, skip_to):
-            last_line, lines = number, lines + 1
-            if isinstance(item, BadRow):
-                bad.append(item)
-            elif isinstance(item, _Event):
-                key = (item.company, item.system_id)
-                seen = events.get(key)
-                # latest timestamp-0 wins; on a tie the delete marker wins
-                if (
-                    seen is None
-                    or item.timestamp > seen.timestamp
-                    or (item.timestamp == seen.timestamp and item.line is None)
-                ):
-                    events[key] = item
-            if lines >= self.batch_size:
-                if cache is not None:
-                    cache.add(table.name, self._versions(events.values(), positions))
-                columns = columns or self._raw_columns(table, path, declared)
-                yield self._batch(
-                    table,
-                    columns,
-                    events,
-                    bad=bad,
-                    rel=rel,
-                    span=(first_line, last_line),
-                    done=done,
-                    partial=True,
-                )
-                events, bad, first_line, lines = {}, [], number + 1, 0
-        if cache is not None:
-            cache.add(table.name, self._versions(events.values(), positions))
-            if skip_to == 0:  # the whole file went through this cache
+        columns = self._raw_columns(table, path, declared)
+        positions = self._amount_positions(table, columns)
+        for first, last, events, bad, more in self._chunks(table, path, company, declared, skip_to):
+            latest = self._latest(events)
+            # SystemIds new to the cache were in no earlier batch of this fetch either (each batch is
+            # folded in before it is handed on): into an empty raw table the batch can then be COPYed
+            # as is (Batch.unique_keys), the first load's common case.
+            new = cache.add(table.name, self._versions(latest.values(), positions)) if cache else False
+            new = new and self._keys_unique(latest.values(), [columns.index(c) for c in table.primary_key])
+            if cache is not None and not more and skip_to == 0:  # the whole file went through the cache
                 cache.mark_seen(rel, size)
-        columns = columns or self._raw_columns(table, path, declared)
-        yield self._batch(
-            table, columns, events, bad=bad, rel=rel, span=(first_line, last_line), done=done, partial=False
-        )
+            yield self._batch(
+                table, columns, latest, bad=bad, rel=rel, span=(first, last), done=done, partial=more, new=new
+            )
+
+    @staticmethod
+    def _keys_unique(events: Iterable[_Event], positions: list[int]) -> bool:
+        """Whether the rows (not the delete markers) have distinct primary keys."""
+        keys = set()
+        rows = 0
+        for event in events:
+            if event[3] is None:
+                continue
+            rows += 1
+            key = event[5]
+            if key is None:
+                fields = event[3].split("\t")
+                key = tuple(fields[i] for i in positions)
+            keys.add(key)
+        return len(keys) == rows
+
+    @staticmethod
+    def _latest(events: list[_Event]) -> dict[str, _Event]:
+        """Per SystemId (one company), its latest version: the highest timestamp-0, on a tie the delete
+        marker, else the first seen."""
+        latest: dict[str, _Event] = {}
+        for event in events:
+            seen = latest.get(event[1])
+            if seen is None or event[2] > seen[2] or (event[2] == seen[2] and event[3] is None):
+                latest[event[1]] = event
+        return latest
 
     def _raw_columns(self, table: bc_schema.Table, path: str, declared: list[str]) -> list[str]:
         with self.fs.open(path, "rb") as f:
@@ -424,15 +471,16 @@ class Bc2AdlsSource:
     def _batch(
         table: bc_schema.Table,
         columns: list[str],
-        events: dict[tuple[str, str], _Event],
+        events: dict[str, _Event],
         *,
         bad: list[BadRow],
         rel: str,
         span: tuple[int, int],
         done: set[str],
         partial: bool,
+        new: bool,
     ) -> Batch:
-        lines = [e.line for e in events.values() if e.line is not None]
+        lines = [e[3] for e in events.values() if e[3] is not None]
         watermark: dict[str, Any] = (
             {"files": sorted(done), "partial": {"file": rel, "line": span[1]}}
             if partial
@@ -445,8 +493,9 @@ class Bc2AdlsSource:
             source_ref=f"{rel}:lines {span[0]}-{span[1]}",
             watermark=watermark,
             bad_rows=bad,
-            delete_system_ids=[(e.company, e.system_id) for e in events.values() if e.line is None],
-            copy_text="".join(f"{line}\n" for line in lines) if lines else None,
+            delete_system_ids=[(e[0], e[1]) for e in events.values() if e[3] is None],
+            copy_text="\n".join(lines) + "\n" if lines else None,
+            unique_keys=new,
         )
 
     def totals(self, company: str) -> dict[str, Any]:
@@ -487,13 +536,16 @@ class Bc2AdlsSource:
 
     @staticmethod
     def _versions(events: Iterable[_Event], positions: list[int]) -> Iterator[Version]:
-        for event in events:
-            if event.line is None:
-                yield (event.system_id, event.timestamp, 1, None, None, None)
+        for _company, system_id, timestamp, line, texts, *_ in events:
+            if line is None:
+                yield (system_id, timestamp, 1, None, None, None)
                 continue
-            fields = event.line.split("\t")
-            a = [fields[i] for i in positions] + [None, None, None]
-            yield (event.system_id, event.timestamp, 0, a[0], a[1], a[2])
+            if texts is None:
+                fields = line.split("\t")
+                a = (*(fields[i] for i in positions), None, None, None)
+            else:
+                a = (*texts, None, None, None)
+            yield (system_id, timestamp, 0, a[0], a[1], a[2])
 
     def _fold_unseen(self, cache: ConsolidationCache, table: bc_schema.Table, company: str) -> None:
         """Fold the table's delta files not yet in the cache into it."""
@@ -512,6 +564,6 @@ class Bc2AdlsSource:
         declared = self._cdm_attributes(table)
         for path in unseen:
             positions = self._amount_positions(table, self._raw_columns(table, path, declared))
-            events = (e for _, e in self._read_file(table, path, company, declared) if isinstance(e, _Event))
+            events = (e for *_, block, _, _ in self._chunks(table, path, company, declared) for e in block)
             cache.add(table.name, self._versions(events, positions))
             cache.mark_seen(self._rel(path), sizes[self._rel(path)])
