@@ -570,3 +570,35 @@ def test_drill_downs_reach_value_entry_and_g_l_entry_numbers(
     nos = [line.split(",")[1] for line in (pack.out / "skipped_entries.csv").read_text().splitlines()[1:]]
     assert len(nos) == 2 and all(f"<td>{no}</td>" in skipped for no in nos)
     assert "not_validated" in _section(html, "validation")
+
+
+def test_files_written_from_the_marts_equal_what_the_close_writes(
+    pack: Pack, pack_warehouse: PackWarehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pack's fallback files match the close's own (pipeline.post dry run, write_close_outputs)."""
+    import yaml
+
+    from costclose import pipeline
+
+    cfg = tmp_path / "costclose.yml"
+    cfg.write_text(yaml.safe_dump({"companies": [{"name": COMPANY, "posting_target": "file"}]}))
+    monkeypatch.setenv("COSTCLOSE_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("COSTCLOSE_DATABASE_URL", pack_warehouse.server_url)
+    monkeypatch.setenv("COSTCLOSE_WAREHOUSE_DB", pack_warehouse.name)
+    monkeypatch.setenv("COSTCLOSE_CONFIG", str(cfg))
+    config.settings.cache_clear()
+    close_dir = tmp_path / "close"
+    try:
+        preview = pipeline.post(COMPANY, PERIOD, dry_run=True, out_dir=close_dir)
+        pipeline.write_close_outputs(COMPANY, PERIOD, close_dir)
+    finally:
+        config.settings.cache_clear()
+    assert preview["status"] == "dry_run" and preview["line_count"] > 0
+    assert (close_dir / "gl_reconciliation.csv").read_bytes() == (
+        pack.out / "gl_reconciliation.csv"
+    ).read_bytes()
+    for name in ("adjusting_journal.csv", "skipped_entries.csv"):
+        close_rows = (close_dir / name).read_text(encoding="utf-8").splitlines()
+        pack_rows = (pack.out / name).read_text(encoding="utf-8").splitlines()
+        assert close_rows[0] == pack_rows[0]
+        assert sorted(close_rows[1:]) == sorted(pack_rows[1:]), name
