@@ -7,8 +7,11 @@ the batch's bad rows to ``landing.quarantine`` and (5) stores the batch's waterm
 batches therefore resumes from the last committed watermark with no duplicates and no gaps, and
 rerunning a load changes nothing.
 
-After all tables are loaded, the company's control totals in ``raw`` are compared with the source's;
-a mismatch fails the load with both figures in the message.
+After all tables are loaded, the company's control totals in ``raw`` are compared with the source's.
+When they differ because the source changed while it was read (the close posting to it, users
+working), up to ``CATCH_UP_ROUNDS`` more incremental passes land the changes; a mismatch that stays
+fails the load with both figures in the message. A load killed or cut off from the warehouse keeps
+its committed batches; the next load marks it ``interrupted`` and resumes after them.
 """
 
 from __future__ import annotations
@@ -111,6 +114,9 @@ class LoadReport:
         }
 
 
+# Extra incremental passes when the control totals differ because the source changed during the load.
+CATCH_UP_ROUNDS = 2
+
 # Called after each committed batch with (table name, batch number within the table, the table's totals).
 BatchHook = Callable[[str, int, TableLoad], None]
 
@@ -131,6 +137,15 @@ def _acquire_company_lock(conn: psycopg2.extensions.connection, company: str) ->
                 f"Another load of company {company!r} is running against this warehouse; "
                 "wait for it to finish and run the load again."
             )
+        # Holding the lock, no other load of the company runs: a run still shown as running was killed
+        # (its committed batches stay; this load resumes after them).
+        cur.execute(
+            "update landing.load_run set status = 'interrupted', finished_at = now(), "
+            "message = 'the load stopped without finishing (process killed or connection lost); "
+            "a later load resumed from its last committed batch' "
+            "where company = %s and status = 'running'",
+            (company,),
+        )
 
 
 def read_watermark(
@@ -329,6 +344,15 @@ def apply_batch(
                 (company, batch.table.name, watermark, batch_id),
             )
         conn.commit()
+    except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
+        if conn.closed:
+            raise LoadError(
+                f"The connection to the warehouse was lost while loading the {batch.table.bc_name} batch "
+                f"from {batch.source_ref} ({str(exc).strip() or type(exc).__name__}). Nothing of this batch "
+                "was written; run the load again: it resumes after the last committed batch."
+            ) from exc
+        conn.rollback()
+        raise
     except (psycopg2.DataError, psycopg2.IntegrityError) as exc:
         conn.rollback()
         raise LoadError(
@@ -453,28 +477,38 @@ def load(
         try:
             if full:
                 _reset_company(conn, load_id, company, selected)
-            for table in selected:
-                totals = report.tables.setdefault(table.name, TableLoad(table.name))
-                watermark = read_watermark(conn, company, table)
-                into_empty = _is_empty(conn, company, table)
-                for batch in prefetched(source.fetch(company, table, watermark)):
-                    done = apply_batch(conn, load_id, company, batch, into_empty=into_empty)
-                    totals.batches += 1
-                    totals.upserted += done.upserted
-                    totals.deleted += done.deleted
-                    totals.quarantined += done.quarantined
-                    log.info(
-                        "%s %s batch %d: %d upserted, %d deleted, %d quarantined",
-                        company,
-                        table.name,
-                        totals.batches,
-                        done.upserted,
-                        done.deleted,
-                        done.quarantined,
+            for catch_up in range(CATCH_UP_ROUNDS + 1):
+                if catch_up:
+                    # The source changed while it was read (e.g. the close posted to it): its rows
+                    # changed past the watermarks just committed, so another incremental pass lands them.
+                    log.warning(
+                        "%s: the source changed during the load; catching up (pass %d)", company, catch_up
                     )
-                    if on_batch is not None:
-                        on_batch(table.name, totals.batches, totals)
-            report.checks = compare(source.totals(company), raw_totals(conn, company, selected))
+                for table in selected:
+                    totals = report.tables.setdefault(table.name, TableLoad(table.name))
+                    watermark = read_watermark(conn, company, table)
+                    into_empty = _is_empty(conn, company, table)
+                    for batch in prefetched(source.fetch(company, table, watermark)):
+                        done = apply_batch(conn, load_id, company, batch, into_empty=into_empty)
+                        totals.batches += 1
+                        totals.upserted += done.upserted
+                        totals.deleted += done.deleted
+                        totals.quarantined += done.quarantined
+                        log.info(
+                            "%s %s batch %d: %d upserted, %d deleted, %d quarantined",
+                            company,
+                            table.name,
+                            totals.batches,
+                            done.upserted,
+                            done.deleted,
+                            done.quarantined,
+                        )
+                        if on_batch is not None:
+                            on_batch(table.name, totals.batches, totals)
+                report.checks = compare(source.totals(company), raw_totals(conn, company, selected))
+                conn.commit()
+                if all(c.matches for c in report.checks):
+                    break
             conn.commit()
             _record_checks(conn, load_id, report.checks)
             report.quarantine_open = _open_quarantine(conn, company)
@@ -482,7 +516,8 @@ def load(
             if mismatches:
                 raise TotalsMismatchError(company, mismatches)
         except BaseException as exc:
-            _finish(conn, load_id, "failed", str(exc)[:2000] or type(exc).__name__)
+            if not conn.closed:  # a lost connection: the next load marks this run interrupted
+                _finish(conn, load_id, "failed", str(exc)[:2000] or type(exc).__name__)
             raise
         status = "loaded with quarantine" if report.quarantine_open else "loaded"
         _finish(conn, load_id, status, None)

@@ -85,17 +85,17 @@ class EntryDelta:
         }
 
 
-def unfinished_runs(conn: psycopg2.extensions.connection, company: str, period: str) -> list[dict[str, Any]]:
-    """Runs that reached the target (or may have) but were not recorded: a crash happened."""
+def unfinished_runs(conn: psycopg2.extensions.connection, company: str) -> list[dict[str, Any]]:
+    """The company's runs (any period) that reached the target (or may have) but were not recorded."""
     with conn.cursor() as cur:
         cur.execute(
             """
             select idempotency_key, target, status, lines, entries
             from posting.posting_run
-            where company = %s and period = %s and status in ('started', 'target_committed')
+            where company = %s and status in ('started', 'target_committed')
             order by started_at
             """,
-            (company, period),
+            (company,),
         )
         cols = [d.name for d in cur.description]
         return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]

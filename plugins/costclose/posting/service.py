@@ -10,10 +10,13 @@ per posting date.
 
 Exactly once, step by step:
 
-1. a session advisory lock per (company, period): a second run waits, then finds nothing left;
-2. runs that a crash left ``started``/``target_committed`` are finished first: the target is asked to
-   post the same lines under the same key (it answers "duplicate" when it already has them), then the
-   ledger is recorded;
+1. a session advisory lock per company (not per period: a run posts everything unposted up to its
+   period end, so runs for two periods of one company overlap): a second run waits, then finds
+   nothing left;
+2. runs of the company that a crash left ``started``/``target_committed`` -- for any period -- are
+   finished first: the target is asked to post the same lines under the same key (it answers
+   "duplicate" when it already has them), then the ledger is recorded. Only then is the delta
+   computed, so a later period never posts again what a crashed run already sent to the target;
 3. the delta is grouped into lines; the idempotency key is a hash of (company, period, target, lines);
 4. the run is stored ``started`` (committed) -> the target posts -> ``target_committed`` -> the
    per-entry ledger rows and ``recorded`` commit together.
@@ -153,13 +156,10 @@ def idempotency_key(company: str, period: str, target: str, lines: list[Line]) -
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def _lock(conn: psycopg2.extensions.connection, company: str, period: str) -> None:
+def _lock(conn: psycopg2.extensions.connection, company: str) -> None:
     with conn.cursor() as cur:
         # Session-level lock: held across the run's several commits, released on disconnect.
-        cur.execute(
-            "select pg_advisory_lock(hashtextextended('costclose.posting:' || %s || ':' || %s, 0))",
-            (company, period),
-        )
+        cur.execute("select pg_advisory_lock(hashtextextended('costclose.posting:' || %s, 0))", (company,))
     conn.commit()
 
 
@@ -202,10 +202,10 @@ def post_period(
     try:
         ledger.ensure_schema(conn)
         conn.commit()
-        _lock(conn, company, period.key)
+        _lock(conn, company)
         recovered: list[str] = []
         if not dry_run:
-            for run in ledger.unfinished_runs(conn, company, period.key):
+            for run in ledger.unfinished_runs(conn, company):
                 if run["target"] != target.name:
                     raise PostingError(
                         f"an unfinished posting run {run['idempotency_key'][:12]} to target {run['target']} "
