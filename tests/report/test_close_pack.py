@@ -207,7 +207,7 @@ def test_files_the_close_wrote_are_kept(pack_warehouse: PackWarehouse, tmp_path:
     assert result["fixed_files"]["skipped_entries.csv"] == "written"
     assert (tmp_path / "adjusting_journal.csv").read_text(encoding="utf-8") == posted
     html = (tmp_path / "index.html").read_text(encoding="utf-8")
-    assert "posted by the close" in html and "as the close posted or previewed it" in html
+    assert "posted by the close" in html and "kept as found in the folder" in html
     assert '<td class="num" id="journal-debit">12.34</td>' in html
 
 
@@ -489,6 +489,7 @@ def test_index_html_in_headless_chromium(pack: Pack, pack_warehouse: PackWarehou
             company_text = page.text_content("#company-name")
             descriptions = page.locator("td.description").all_text_contents()
             charts = page.locator("svg.chart").count()
+            cost_spec_total = page.text_content("#cost-spec-total")
             details = page.locator("details").count()
             ARTIFACTS.mkdir(exist_ok=True)
             shot = ARTIFACTS / "close_pack_index.png"
@@ -531,6 +532,12 @@ def test_index_html_in_headless_chromium(pack: Pack, pack_warehouse: PackWarehou
     assert account_2110 == {"inventory": money(inv), "gl": money(gl), "difference": money(diff)}
     assert diff != Decimal(0)
     assert charts == 4 and details > 10
+    spec_total = pack_warehouse.value(
+        "select sum(amount) from marts.fct_inventory_cost_spec"
+        " where company = %s and valuation_date = '2026-02-28' and cost_component = 'Total'",
+        (COMPANY,),
+    )
+    assert cost_spec_total == money(spec_total)
     assert (tmp_path / shot.name).stat().st_size > 50_000
 
 

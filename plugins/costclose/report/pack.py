@@ -130,7 +130,7 @@ def write_close_pack(
             reports=reports,
             journal=journal,
             journal_source=(
-                "as the close posted or previewed it"
+                "kept as found in the folder (the close writes what it posted or previewed)"
                 if fixed["adjusting_journal.csv"] == "kept"
                 else "from the marts"
             ),

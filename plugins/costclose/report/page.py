@@ -44,6 +44,10 @@ def money(value: Decimal | str | None) -> str:
     return f"{Decimal(value):,.2f}"
 
 
+def unit_cost(value: Decimal | None) -> str:
+    return "" if value is None else f"{value:,.5f}"
+
+
 def quantity(value: Decimal | None) -> str:
     if value is None:
         return ""
@@ -60,6 +64,7 @@ def environment() -> jinja2.Environment:
     )
     env.filters["money"] = money
     env.filters["qty"] = quantity
+    env.filters["unit_cost"] = unit_cost
     return env
 
 
@@ -88,6 +93,16 @@ def journal_totals(
     ]
     grand = next(({"debit": money(d), "credit": money(c)} for a, n, d, c in rows if a is None), None)
     return per_account, grand or {"debit": money(Decimal(0)), "credit": money(Decimal(0))}
+
+
+def grouped(
+    rows: list[dict[str, Any]], keys: tuple[str, ...]
+) -> list[tuple[tuple[str, ...], list[dict[str, Any]]]]:
+    """Rows (already sorted by ``keys``) in runs of equal keys, for group tables with drill-down."""
+    out: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for r in rows:
+        out.setdefault(tuple(r[k] for k in keys), []).append(r)
+    return list(out.items())
 
 
 def chart_markup(c: Charts) -> dict[str, Markup]:
@@ -148,9 +163,6 @@ def render(
     notes: list[str],
 ) -> str:
     valuation = reports["inventory_valuation"]
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for r in valuation.rows:
-        groups.setdefault(r["inventory_posting_group"], []).append(r)
     per_account, grand = journal_totals(conn, journal)
     cogs_available = bool(reports["cost_shares"].rows)
     context = {
@@ -172,7 +184,13 @@ def render(
             else "No sales in the period."
         ),
         "valuation": valuation,
-        "valuation_groups": list(groups.items()),
+        "valuation_groups": [(k[0], v) for k, v in grouped(valuation.rows, ("inventory_posting_group",))],
+        "cost_spec": reports["cost_spec"],
+        "cost_spec_groups": grouped(reports["cost_spec"].rows, ("inventory_posting_group",)),
+        "cost_shares": reports["cost_shares"],
+        "cost_shares_groups": grouped(
+            reports["cost_shares"].rows, ("print_cost_share", "inventory_posting_group")
+        ),
         "wip": reports["inventory_valuation_wip"],
         "journal": journal,
         "journal_source": journal_source,
