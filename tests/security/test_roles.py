@@ -104,9 +104,11 @@ def test_transform_role_rebuilds_marts_that_bi_still_reads(
     wh = role_warehouse
     before = rows(wh.url, f"select count(*), sum(ending_value) from {MARTS}")[0]
     old_oid = rows(wh.url, f"select '{MARTS}'::regclass::oid")[0][0]
-    run = dbt.build(wh.url_for("transform"), select=["fct_inventory_valuation"], target_path=tmp_path)
+    run = dbt.build(
+        wh.url_for("transform"), select=["fct_inventory_valuation"], full_refresh=True, target_path=tmp_path
+    )
     assert run.success
-    # a new table (dbt replaces it), owned by the transform role, still readable by BI
+    # a new table (a full refresh replaces it), owned by the transform role, still readable by BI
     assert rows(wh.url, f"select '{MARTS}'::regclass::oid")[0][0] != old_oid
     assert owner(wh.url, "marts", "fct_inventory_valuation") == "costclose_transform"
     assert rows(wh.url_for("bi"), f"select count(*), sum(ending_value) from {MARTS}")[0] == before
