@@ -1,6 +1,7 @@
 """Period-incremental runs (models only; the data tests run in the session build): a backfill
-rewrites only its period; nightly runs catch back-dated
-entries; a full rebuild gives the same marts. Also: what the posting task posted leaves the journal."""
+rewrites only its period in the aggregates and only that period and later ones in the per-period marts;
+nightly runs catch back-dated entries and leave unchanged companies and periods alone; a full rebuild
+gives the same marts. Also: what the posting task posted leaves the journal."""
 
 from __future__ import annotations
 
@@ -46,6 +47,19 @@ def slice_ctids(wh: Warehouse, company: str, period: str) -> list[tuple[Any, ...
     )
 
 
+VALUATION = "marts.fct_inventory_valuation_items"
+ACCOUNTS = "marts.fct_gl_account_reconciliation"
+
+
+def mart_ctids(wh: Warehouse, table: str, company: str) -> dict[str, list[str]]:
+    """The physical row ids of a mart's rows per period: unchanged ids = rows not rewritten."""
+    rows = wh.query(f"select period_start::text, ctid::text from {table} where company = %s", (company,))
+    out: dict[str, list[str]] = {}
+    for period, ctid in rows:
+        out.setdefault(period, []).append(ctid)
+    return {period: sorted(ctids) for period, ctids in out.items()}
+
+
 def test_backfill_nightly_and_full_rebuild_agree(
     make_database: Callable[[str], str], shared_dir: Path, tmp_path: Path
 ) -> None:
@@ -58,6 +72,8 @@ def test_backfill_nightly_and_full_rebuild_agree(
     wh = Warehouse(url=url, target_path=target, build=first)
     jan_before, mar_before = slice_ctids(wh, OPEN, "2024-01-01"), slice_ctids(wh, POSTED, "2024-03-01")
     assert jan_before and mar_before
+    marts_before = {(t, c): mart_ctids(wh, t, c) for t in (VALUATION, ACCOUNTS) for c in (OPEN, POSTED)}
+    assert set(marts_before[VALUATION, OPEN]) == {"2024-01-01", "2024-02-01", "2024-03-01"}
 
     # the posting task posted the February sale (entry 4) through its own ledger and G/L
     with connect(url) as conn, conn.cursor() as cur:
@@ -100,6 +116,20 @@ def test_backfill_nightly_and_full_rebuild_agree(
         "select count(*) from outbound.fct_adjusting_journal_per_entry where company = %s", (OPEN,)
     )
     assert journal == [(0,)]
+    # the per-period marts: January is not rewritten, February and March (whose starting balances and
+    # to-date figures include February) are
+    for (table, company), before in marts_before.items():
+        after = mart_ctids(wh, table, company)
+        assert after["2024-01-01"] == before["2024-01-01"], (table, company)
+        assert after["2024-02-01"] != before["2024-02-01"], (table, company)
+        assert after["2024-03-01"] != before["2024-03-01"], (table, company)
+    feb_open = wh.query(
+        f"select ending_value from {VALUATION} where company = %s and period_start >= '2024-02-01'"
+        " order by period_start",
+        (OPEN,),
+    )
+    assert feb_open == [(Decimal("3029.6"),), (Decimal("3029.6"),)]
+    marts_before = {(t, c): mart_ctids(wh, t, c) for t in (VALUATION, ACCOUNTS) for c in (OPEN, POSTED)}
 
     # nightly run without a period: an entry back-dated into February (March is the latest period)
     # loaded now is picked up
@@ -131,6 +161,15 @@ def test_backfill_nightly_and_full_rebuild_agree(
     assert unposted == [("2110", Decimal(100)), ("7170", Decimal(-100))]
     assert slice_ctids(wh, OPEN, "2024-01-01") == jan_before  # untouched periods are not rewritten
     assert slice_ctids(wh, POSTED, "2024-03-01") == mar_before
+    # the marts: only POSTED from February on is rewritten; OPEN did not change at all
+    for table in (VALUATION, ACCOUNTS):
+        assert mart_ctids(wh, table, OPEN) == marts_before[table, OPEN]
+        after = mart_ctids(wh, table, POSTED)
+        assert after["2024-01-01"] == marts_before[table, POSTED]["2024-01-01"]
+        assert after["2024-02-01"] != marts_before[table, POSTED]["2024-02-01"]
+    assert wh.query(
+        f"select ending_value from {VALUATION} where company = %s and period_start = '2024-03-01'", (POSTED,)
+    ) == [(Decimal("3646.2"),)]
 
     incremental = snapshot(wh)
     dbt.run_dbt(["run", "--full-refresh"], url, target_path=target, check=True)
