@@ -26,7 +26,7 @@ import pytest
 from psycopg2 import sql
 
 TESTS = Path(__file__).resolve().parents[1]
-for folder in ("sources", "bc_api"):  # the shared helper modules of those folders
+for folder in ("sources", "bc_api", "alerts"):  # the shared helper modules of those folders
     if str(TESTS / folder) not in sys.path:
         sys.path.insert(0, str(TESTS / folder))
 
