@@ -98,3 +98,14 @@ def test_every_model_is_documented_grain_first(manifest: Any) -> None:
         name for name, n in models(manifest).items() if not GRAIN_FIRST.match(n.description or "")
     )
     assert undocumented == []
+
+
+def test_every_mart_column_is_described(manifest: Any) -> None:
+    undescribed = sorted(
+        f"{name}.{column}"
+        for name, n in models(manifest).items()
+        if n.fqn[1] == "marts"
+        for column, col in n.columns.items()
+        if not (col.description or "").strip()
+    )
+    assert undescribed == []
