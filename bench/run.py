@@ -1,122 +1,500 @@
-"""Benchmarks (not tests): seed a demo company, then time the floor and the pipeline against it.
+"""Benchmarks of issue 9 (not tests): seed a demo company of N value entries, then time the floor and
+every step of the close against it, on one machine, in one run.
 
-    make bench                      # scale 20 (about 50,000 value entries)
-    BENCH_SCALE=200 make bench      # bigger
+    make bench                                   # 60,000 value entries: a few minutes
+    .venv/bin/python bench/run.py --entries 300000
+    .venv/bin/python bench/run.py --entries 1000000 --entries 10000000   # growth 1M -> 10M (hours)
 
-Prints figures and ratios and appends a line to bench/RESULTS.md:
-* seed rate (value entries per second) of the demo ERP;
-* the floor: a bare COPY of the value entries (out of the ERP and back into a table) and one
-  aggregating scan over them;
-* extraction through the sql connector, as a ratio to COPY's rate (target >= 0.5);
-* a full dbt build, as a ratio to the aggregating scan (target <= 3x);
-* peak RSS of this process.
+Measured (issue 9 part 2):
+  (a) the floor: a bare COPY of the value entries (out of the ERP, into a table) and one aggregating scan;
+  (b) extraction through the sql and the bc2adls connectors, rows per second and the ratio to COPY;
+  (c) a full dbt build of all models and tests, and its ratio to the aggregating scan;
+  (d) the Great Expectations pre-posting gate;
+  (e) a full close of one period (``costclose close`` as a dry run: extract, dbt build of the period,
+      gate, journal, outputs);
+  (f) the nightly increment (50,000 new + 5,000 updated value entries at 10 million, proportionally
+      fewer below): extract + dbt build of the period + gate, and its ratio to the full build;
+  (g) peak RSS of every process: this one (dbt and GX run in it), its children, and each backend of the
+      embedded PostgreSQL (sampled; a backend's RSS includes the shared buffers it touched);
+  (h) with two or more ``--entries``, the growth of every figure from the smallest to the largest run.
+
+Every run appends a row to bench/RESULTS.md with machine, date and load average. Targets (issue 9
+part 3) are printed next to the figures; a missed target is reported, not hidden.
 """
 
 from __future__ import annotations
 
+import argparse
 import io
+import math
 import os
 import platform
 import resource
+import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
-import psycopg2
-
-from costclose import db, logging_setup
+import psutil
+from rich.console import Console
+from rich.table import Table
 
 HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "RESULTS.md"
+COMPANY = "BENCH"
+MONTHS = 14
+# Value entries the demo ERP posts per unit of ``scale`` and month (measured: scale 20, 14 months ->
+# 59,862 entries); used to pick the scale for --entries.
+VE_PER_SCALE_MONTH = 214.0
+NIGHTLY_NEW, NIGHTLY_UPDATED, NIGHTLY_AT = 50_000, 5_000, 10_000_000
 T = TypeVar("T")
+console = Console(highlight=False)
 
 
-def _timed(label: str, fn: Callable[[], T]) -> tuple[T, float]:
+@dataclass
+class Figures:
+    """What one run measured (seconds unless named otherwise)."""
+
+    entries: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    rss_mib: dict[str, float] = field(default_factory=dict)
+
+    def rate(self, rows: str, seconds: str) -> float:
+        return self.rows[rows] / self.seconds[seconds] if self.seconds.get(seconds) else 0.0
+
+
+class PostgresMemory:
+    """Samples the RSS of the embedded server's processes (postmaster and backends) every 0.2 s."""
+
+    def __init__(self, pg_dir: Path) -> None:
+        self.pg_dir = pg_dir
+        self.peak_backend = 0
+        self.peak_total = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bench-pg-rss", daemon=True)
+
+    def _processes(self) -> list[psutil.Process]:
+        pid_file = self.pg_dir / "postmaster.pid"
+        if not pid_file.exists():
+            return []
+        try:
+            postmaster = psutil.Process(int(pid_file.read_text().split()[0]))
+            return [postmaster, *postmaster.children(recursive=True)]
+        except (psutil.Error, ValueError, IndexError):
+            return []
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            sizes = []
+            for proc in self._processes():
+                try:
+                    sizes.append(proc.memory_info().rss)
+                except psutil.Error:
+                    continue
+            if sizes:
+                self.peak_backend = max(self.peak_backend, *sizes)
+                self.peak_total = max(self.peak_total, sum(sizes))
+
+    def __enter__(self) -> PostgresMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _timed(figures: Figures, key: str, label: str, fn: Callable[[], T]) -> T | None:
+    """Run ``fn``, record its time under ``key``; a failure is recorded as a note, not raised."""
     t0 = time.perf_counter()
-    out = fn()
-    dt = time.perf_counter() - t0
-    print(f"{label:<40} {dt:8.2f} s")
-    return out, dt
+    try:
+        out = fn()
+    except Exception as exc:  # a benchmark reports what failed and goes on with the other figures
+        figures.notes.append(f"{label} FAILED: {type(exc).__name__}: {str(exc)[:300]}")
+        console.print(f"[red]{label:<52} failed: {type(exc).__name__}: {str(exc)[:300]}[/red]")
+        return None
+    figures.seconds[key] = time.perf_counter() - t0
+    console.print(f"{label:<52} {figures.seconds[key]:9.2f} s")
+    return out
 
 
-def main() -> None:
-    logging_setup.quiet()
-    scale = float(os.environ.get("BENCH_SCALE", "20"))
-    home = Path(tempfile.mkdtemp(prefix="costclose-bench-"))
-    os.environ["COSTCLOSE_HOME"] = str(home)
+def _scalar(url: str, query: str, params: tuple[Any, ...] = ()) -> Any:
+    from costclose import db
+
+    with db.connect(url) as conn, conn.cursor() as cur:
+        cur.execute(query, params)
+        return cur.fetchone()[0]
+
+
+def _copy_floor(erp: str) -> None:
+    """COPY the value entries out of the ERP into memory and back into an unindexed table."""
+    from costclose import db
+
+    buf = io.StringIO()
+    with db.connect(erp) as conn, conn.cursor() as cur:
+        cur.copy_expert("copy bc.value_entry to stdout", buf)
+    buf.seek(0)
+    with db.connect(erp) as conn, conn.cursor() as cur:
+        cur.execute("create temp table bench_copy (like bc.value_entry)")
+        cur.copy_expert("copy bench_copy from stdin", buf)
+        conn.commit()
+
+
+def _scan(erp: str) -> None:
+    from costclose import db
+
+    with db.connect(erp) as conn, conn.cursor() as cur:
+        cur.execute(
+            "select company, item_no, location_code, date_trunc('month', posting_date),"
+            " sum(cost_amount_actual), sum(cost_amount_expected), sum(cost_posted_to_g_l)"
+            " from bc.value_entry group by 1, 2, 3, 4"
+        )
+        cur.fetchall()
+
+
+def _nightly_changes(erp: str, new: int, updated: int) -> tuple[int, int]:
+    """Post ``new`` value entries (copies of the latest month's, with their own numbers and SystemIds)
+    and change Cost Posted to G/L of ``updated`` entries, as a night of BC postings would."""
+    from costclose import db
+
+    with db.connect(erp) as conn, conn.cursor() as cur:
+        cur.execute(
+            "select column_name from information_schema.columns where table_schema = 'bc' "
+            "and table_name = 'value_entry' and column_name not in "
+            "('entry_no', 'system_id', 'row_version', 'system_created_at', 'system_modified_at') "
+            "order by ordinal_position"
+        )
+        cols = [r[0] for r in cur.fetchall()]
+        from psycopg2 import sql
+
+        col_list = sql.SQL(", ").join(map(sql.Identifier, cols))
+        cur.execute(
+            sql.SQL(
+                "insert into bc.value_entry (entry_no, {cols}) "
+                "select m.top + row_number() over (order by v.entry_no), {cols} "
+                "from (select * from bc.value_entry where company = %s order by entry_no desc limit %s) v, "
+                "(select max(entry_no) as top from bc.value_entry where company = %s) m"
+            ).format(cols=col_list),
+            (COMPANY, new, COMPANY),
+        )
+        inserted = cur.rowcount
+        cur.execute(
+            "update bc.value_entry set cost_posted_to_g_l = cost_amount_actual "
+            "where company = %s and entry_no in (select entry_no from bc.value_entry where company = %s "
+            "and cost_posted_to_g_l <> cost_amount_actual order by entry_no limit %s)",
+            (COMPANY, COMPANY, updated),
+        )
+        changed = cur.rowcount
+        conn.commit()
+    return inserted, changed
+
+
+def _write_config(home: Path) -> Path:
+    config = home / "costclose.yml"
+    config.write_text(
+        "companies:\n"
+        f"  - name: {COMPANY}\n"
+        "    source: sql:db:erp\n"
+        f"    posting_target: file:{home / 'journals'}\n"
+        '    tolerance: "0.00"\n'
+        '    approval_threshold: "1000000000"\n',
+        encoding="utf-8",
+    )
+    return config
+
+
+@dataclass
+class Bench:
+    """One run's databases and folders."""
+
+    home: Path
+    erp: str
+    wh: str
+    adls_wh: str
+    period: str
+    figures: Figures = field(default_factory=Figures)
+
+    @property
+    def lake(self) -> Path:
+        return self.home / "bc2adls"
+
+    def timed(self, key: str, label: str, fn: Callable[[], T]) -> T | None:
+        return _timed(self.figures, key, label, fn)
+
+
+def _seed_and_floor(b: Bench, entries: int, months: int) -> None:
     from costclose.demo_erp.simulate import seed
+
+    f = b.figures
+    scale = max(entries / (VE_PER_SCALE_MONTH * months), 0.05)
+    label = f"seed demo ERP ({months} months, scale {scale:.1f})"
+    b.timed("seed", label, lambda: seed(b.erp, company=COMPANY, months=months, scale=scale, seed=3))
+    f.entries = int(_scalar(b.erp, "select count(*) from bc.value_entry"))
+    f.rows["seed"] = f.rows["copy"] = f.entries
+    console.print(f"value entries: {f.entries:,} ({f.rate('seed', 'seed'):,.0f}/s seeded)")
+    b.timed("copy", "(a) floor: COPY value entries out and in", lambda: _copy_floor(b.erp))
+    b.timed("scan", "(a) floor: one aggregating scan", lambda: _scan(b.erp))
+
+
+def _extract(b: Bench) -> None:
+    from costclose.bc2adls_export.exporter import export_bc2adls
+    from costclose.landing.loader import load
+    from costclose.sources import open_source
+
+    f = b.figures
+    report = b.timed(
+        "sql",
+        "(b) extract, sql connector (16 tables)",
+        lambda: load(open_source("sql:" + b.erp), COMPANY, warehouse_url=b.wh),
+    )
+    if report is not None:
+        f.rows["sql"] = report.upserted
+    b.timed("export", "    bc2adls export of the ERP (not part of (b))", lambda: _export(b, export_bc2adls))
+    report = b.timed(
+        "bc2adls",
+        "(b) extract, bc2adls connector (16 tables)",
+        lambda: load(_adls_source(b, open_source), COMPANY, warehouse_url=b.adls_wh),
+    )
+    if report is not None:
+        f.rows["bc2adls"] = report.upserted
+
+
+def _export(b: Bench, export: Callable[..., Any]) -> Any:
+    return export(b.erp, COMPANY, str(b.lake))
+
+
+def _adls_source(b: Bench, open_source: Callable[..., Any]) -> Any:
+    return open_source(f"bc2adls:{b.lake}", cache_dir=b.home / "cache")
+
+
+def _transform_and_close(b: Bench) -> None:
+    from costclose.close_cli import run_close
+    from costclose.transform import dbt
+    from costclose.validation.runner import run as validate
+
+    b.timed("build", "(c) dbt build, all models and tests", lambda: dbt.build(b.wh))
+    b.timed(
+        "gates",
+        f"(d) GX pre-posting gate ({b.period}; the first includes GX's start)",
+        lambda: validate(COMPANY, b.period, stage="pre-posting", warehouse_url=b.wh, notify=False),
+    )
+    b.timed(
+        "close",
+        f"(e) full close of {b.period} (dry run)",
+        lambda: run_close(COMPANY, b.period, post=False, target=None, out=b.home / "out" / "close"),
+    )
+
+
+def _nightly(b: Bench) -> None:
+    from costclose.bc2adls_export.exporter import export_bc2adls
     from costclose.landing.loader import load
     from costclose.sources import open_source
     from costclose.transform import dbt
+    from costclose.validation.runner import run as validate
 
-    erp, wh = db.database_url("erp"), db.database_url("warehouse")
-    _, t_seed = _timed(
-        f"seed demo ERP (scale {scale:g})", lambda: seed(erp, company="BENCH", scale=scale, seed=3)
+    f = b.figures
+    share = f.entries / NIGHTLY_AT
+    new, updated = max(1, round(NIGHTLY_NEW * share)), max(1, round(NIGHTLY_UPDATED * share))
+    f.rows["nightly_new"], f.rows["nightly_updated"] = _nightly_changes(b.erp, new, updated)
+    changes = f"{f.rows['nightly_new']:,} new + {f.rows['nightly_updated']:,} updated"
+    b.timed(
+        "nightly_extract",
+        f"(f) nightly: extract {changes} (sql)",
+        lambda: load(open_source("sql:" + b.erp), COMPANY, warehouse_url=b.wh),
     )
-    with db.connect(erp) as conn, conn.cursor() as cur:
-        cur.execute("select count(*) from bc.value_entry")
-        n = int(cur.fetchone()[0])
-    print(f"value entries: {n:,}  ({n / t_seed:,.0f} per second seeded)")
+    b.timed(
+        "nightly_build",
+        f"(f) nightly: dbt build of {b.period}",
+        lambda: dbt.build(b.wh, period=b.period, check=False),
+    )
+    b.timed(
+        "nightly_gates",
+        "(f) nightly: GX pre-posting gate",
+        lambda: validate(COMPANY, b.period, stage="pre-posting", warehouse_url=b.wh, notify=False),
+    )
+    b.timed("nightly_export", "    bc2adls export of the night's changes", lambda: _export(b, export_bc2adls))
+    b.timed(
+        "nightly_bc2adls",
+        f"(f) nightly: extract {changes} (bc2adls)",
+        lambda: load(_adls_source(b, open_source), COMPANY, warehouse_url=b.adls_wh),
+    )
 
-    def copy_floor() -> None:
-        buf = io.StringIO()
-        with db.connect(erp) as src, src.cursor() as cur:
-            cur.copy_expert("copy bc.value_entry to stdout", buf)
-        buf.seek(0)
-        conn = psycopg2.connect(erp)
-        with conn, conn.cursor() as cur:
-            cur.execute("create temp table bench_copy (like bc.value_entry)")
-            cur.copy_expert("copy bench_copy from stdin", buf)
-        conn.close()
 
-    _, t_copy = _timed("floor: COPY value entries out and in", copy_floor)
+def run_once(entries: int, months: int, keep: bool) -> Figures:
+    """One complete run against a fresh embedded server in a temporary COSTCLOSE_HOME."""
+    home = Path(tempfile.mkdtemp(prefix="costclose-bench-"))
+    os.environ["COSTCLOSE_HOME"] = str(home)
+    os.environ.pop("COSTCLOSE_DATABASE_URL", None)
+    os.environ["COSTCLOSE_CONFIG"] = str(_write_config(home))
+    # dbt artifacts and logs of every build (also the close's own) stay in this run's home
+    os.environ["DBT_TARGET_PATH"] = str(home / "target")
+    os.environ["DBT_LOG_PATH"] = str(home / "target" / "logs")
+    os.environ.setdefault("DBT_QUIET", "true")
+    from costclose import config, db, logging_setup
 
-    def scan() -> None:
-        with db.connect(erp) as conn, conn.cursor() as cur:
-            cur.execute(
-                "select company, item_no, location_code, date_trunc('month', posting_date),"
-                " sum(cost_amount_actual), sum(cost_amount_expected), sum(cost_posted_to_g_l)"
-                " from bc.value_entry group by 1, 2, 3, 4"
-            )
-            cur.fetchall()
+    config.settings.cache_clear()
+    logging_setup.quiet()
+    server = db.server_url()
+    db.ensure_database(server, "bench_bc2adls")
+    b = Bench(
+        home,
+        db.database_url("erp"),
+        db.database_url("warehouse"),
+        db.with_database(server, "bench_bc2adls"),
+        f"{2025 + (months - 1) // 12}-{(months - 1) % 12 + 1:02d}",
+    )
+    try:
+        with PostgresMemory(config.settings().pg_dir) as pg_memory:
+            _seed_and_floor(b, entries, months)
+            _extract(b)
+            _transform_and_close(b)
+            _nightly(b)
+        b.figures.rss_mib["postgres backend"] = pg_memory.peak_backend / 2**20
+        b.figures.rss_mib["postgres all processes"] = pg_memory.peak_total / 2**20
+    finally:
+        db.embedded().stop()
+        if not keep:
+            shutil.rmtree(home, ignore_errors=True)
+        else:
+            console.print(f"kept {home}")
+    rss = b.figures.rss_mib
+    rss["bench process (dbt, GX in-process)"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss["child processes"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return b.figures
 
-    _, t_scan = _timed("floor: one aggregating scan", scan)
-    report, t_extract = _timed(
-        "extract (sql connector, all tables)",
-        lambda: load(open_source("sql:" + erp), "BENCH", warehouse_url=wh),
+
+def _ratio(num: float, den: float) -> float:
+    return num / den if den else float("nan")
+
+
+def summarize(f: Figures) -> dict[str, float]:
+    s = f.seconds
+    copy_rate = f.rate("copy", "copy")
+    nightly = s.get("nightly_extract", 0) + s.get("nightly_build", 0) + s.get("nightly_gates", 0)
+    return {
+        "seed rate (VE/s)": f.rate("seed", "seed"),
+        "COPY rate (VE/s)": copy_rate,
+        "scan (s)": s.get("scan", float("nan")),
+        "sql extract / COPY": _ratio(f.rate("sql", "sql"), copy_rate) if "sql" in f.rows else float("nan"),
+        "bc2adls extract / COPY": (
+            _ratio(f.rate("bc2adls", "bc2adls"), copy_rate) if "bc2adls" in f.rows else float("nan")
+        ),
+        "dbt build (s)": s.get("build", float("nan")),
+        "dbt build / scan": _ratio(s.get("build", float("nan")), s.get("scan", 0)),
+        "GX gate (s)": s.get("gates", float("nan")),
+        "close of one period (s)": s.get("close", float("nan")),
+        "nightly extract, sql (s)": s.get("nightly_extract", float("nan")),
+        "nightly extract, bc2adls (s)": s.get("nightly_bc2adls", float("nan")),
+        "nightly increment (s)": nightly if nightly else float("nan"),
+        "nightly / full build": _ratio(nightly, s.get("build", 0)) if nightly else float("nan"),
+        "peak RSS, largest process (MiB)": max(
+            (v for k, v in f.rss_mib.items() if k != "postgres all processes"), default=0.0
+        ),
+    }
+
+
+TARGETS: dict[str, tuple[str, Callable[[float], bool]]] = {
+    "sql extract / COPY": (">= 0.5", lambda v: v >= 0.5),
+    "bc2adls extract / COPY": (">= 0.5", lambda v: v >= 0.5),
+    "dbt build / scan": ("<= 3", lambda v: v <= 3),
+    "nightly / full build": ("<= 0.10", lambda v: v <= 0.10),
+    "nightly extract, sql (s)": ("< 60", lambda v: v < 60),
+    "nightly extract, bc2adls (s)": ("< 60", lambda v: v < 60),
+    "nightly increment (s)": ("< 120", lambda v: v < 120),
+    "close of one period (s)": ("< 900 at 10M", lambda v: v < 900),
+    "peak RSS, largest process (MiB)": ("< 1024", lambda v: v < 1024),
+}
+
+
+def report(f: Figures) -> dict[str, float]:
+    summary = summarize(f)
+    table = Table(title=f"{f.entries:,} value entries")
+    for col in ("figure", "value", "target", ""):
+        table.add_column(col, justify="left" if col in ("figure", "") else "right")
+    for name, value in summary.items():
+        target, ok = TARGETS.get(name, ("", lambda v: True))
+        verdict = "" if not target or math.isnan(value) else ("met" if ok(value) else "MISSED")
+        table.add_row(name, f"{value:,.2f}" if value < 1000 else f"{value:,.0f}", target, verdict)
+    console.print(table)
+    for name, mib in f.rss_mib.items():
+        console.print(f"peak RSS {name:<40} {mib:8,.0f} MiB")
+    for note in f.notes:
+        console.print(f"[red]{note}[/red]")
+    return summary
+
+
+def record(f: Figures, summary: dict[str, float]) -> None:
+    header = (
+        "| date | machine | load avg (1/5/15 min) | value entries | seed VE/s | COPY VE/s | scan s "
+        "| sql/COPY | bc2adls/COPY | dbt build s | build/scan | gate s | close s | nightly s | nightly/build "
+        "| peak RSS MiB (bench / pg backend) |"
     )
-    # Extraction loads all 16 tables; the floor COPYs the value entries only: compare rows per second.
-    row_rate = report.upserted / t_extract
-    copy_rate = n / t_copy
-    _, t_build = _timed(
-        "dbt build (all models and tests)", lambda: dbt.build(wh, target_path=home / "target")
+    if "## Issue 9 runs" not in (RESULTS.read_text() if RESULTS.exists() else ""):
+        with RESULTS.open("a") as fh:
+            fh.write(f"\n## Issue 9 runs (bench/run.py --entries N)\n\n{header}\n{'|---' * 16}|\n")
+    load1, load5, load15 = os.getloadavg()
+    s = summary
+
+    def n(key: str, fmt: str = "{:.2f}") -> str:
+        value = s[key]
+        return "failed" if math.isnan(value) else fmt.format(value)
+
+    row = (
+        f"| {datetime.now(UTC):%Y-%m-%d %H:%M} | {platform.node()} {os.cpu_count()} cores "
+        f"| {load1:.1f}/{load5:.1f}/{load15:.1f} | {f.entries:,} | {n('seed rate (VE/s)', '{:,.0f}')} "
+        f"| {n('COPY rate (VE/s)', '{:,.0f}')} | {n('scan (s)')} | {n('sql extract / COPY')} "
+        f"| {n('bc2adls extract / COPY')} | {n('dbt build (s)', '{:.1f}')} "
+        f"| {n('dbt build / scan', '{:.1f}')} "
+        f"| {n('GX gate (s)', '{:.1f}')} | {n('close of one period (s)', '{:.1f}')} "
+        f"| {n('nightly increment (s)', '{:.1f}')} | {n('nightly / full build')} "
+        f"| {f.rss_mib.get('bench process (dbt, GX in-process)', 0):,.0f} / "
+        f"{f.rss_mib.get('postgres backend', 0):,.0f} |"
     )
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print()
-    print(
-        f"extraction: {report.upserted:,} rows (16 tables) at {row_rate:,.0f} rows/s"
-        f" vs COPY {copy_rate:,.0f} rows/s"
-        f" -> ratio {row_rate / copy_rate:.2f} (target >= 0.50)"
+    with RESULTS.open("a") as fh:
+        fh.write(row + "\n")
+    console.print(f"recorded in {RESULTS}")
+
+
+def growth(runs: list[Figures]) -> None:
+    """(h): how every time grew from the smallest to the largest run, against the growth in entries."""
+    small, large = min(runs, key=lambda f: f.entries), max(runs, key=lambda f: f.entries)
+    factor = large.entries / small.entries
+    console.print(f"\n(h) growth {small.entries:,} -> {large.entries:,} entries ({factor:.1f}x):")
+    for key in sorted(set(small.seconds) & set(large.seconds)):
+        grew = _ratio(large.seconds[key], small.seconds[key])
+        limit = 1.2 * factor  # issue 9: 1M -> 10M within 12x the time
+        verdict = "met" if grew <= limit else "MISSED"
+        console.print(f"  {key:<20} {grew:6.1f}x  (target <= {limit:.0f}x: {verdict})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    print(f"dbt build / aggregating scan: {t_build / t_scan:.1f}x (target <= 3x)")
-    print(f"peak RSS of this process: {rss_mb:,.0f} MiB (target < 1024)")
-    line = (
-        f"| {datetime.now(UTC):%Y-%m-%d} | {platform.node()} {os.cpu_count()} cores | {n:,} | "
-        f"{n / t_seed:,.0f}/s | {row_rate / copy_rate:.2f} | {t_build:.1f} s | {t_build / t_scan:.1f}x | "
-        f"{rss_mb:,.0f} MiB |"
+    parser.add_argument(
+        "--entries",
+        type=int,
+        action="append",
+        help="value entries of the demo company (repeat for a growth comparison); default 60000",
     )
-    results = HERE / "RESULTS.md"
-    if not results.exists():
-        results.write_text(
-            "# Benchmark results\n\n| date | machine | value entries | seed rate | extract/COPY | dbt build |"
-            " build/scan | peak RSS |\n|---|---|---|---|---|---|---|---|\n"
-        )
-    with results.open("a") as fh:
-        fh.write(line + "\n")
-    print(f"recorded in {results}")
-    db.embedded().stop()
+    parser.add_argument("--months", type=int, default=MONTHS, help="months of business (default 14)")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary COSTCLOSE_HOME")
+    args = parser.parse_args()
+    runs = []
+    for entries in sorted(args.entries or [60_000]):
+        console.rule(f"{entries:,} value entries requested, {args.months} months")
+        figures = run_once(entries, args.months, args.keep)
+        record(figures, report(figures))
+        runs.append(figures)
+    if len(runs) > 1:
+        growth(runs)
 
 
 if __name__ == "__main__":
