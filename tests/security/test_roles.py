@@ -177,12 +177,17 @@ def test_db_connect_with_role_keeps_the_role_after_a_rollback(readonly_warehouse
 
 def test_step_url_without_roles_is_the_warehouse_url() -> None:
     from costclose.security import step_url
+    from costclose.security.session import startup_options
 
     url = "postgresql://postgres@127.0.0.1:5432/wh"
     assert step_url("extract", url, env={}) == url
     assert step_url("extract", url, env={"COSTCLOSE_DB_ROLES": "on"}).endswith(
         "/wh?options=-c%20role%3Dcostclose_extract"
     )
+    assert startup_options(step_url("transform", url, env={"COSTCLOSE_DB_ROLES": "on"})) == (
+        "-c role=costclose_transform"
+    )
+    assert startup_options(url) is None
     conn = '{"conn_type": "postgres", "login": "etl", "password": "p@ss:w/rd", "host": "h", "port": 1}'
     with_login = step_url("extract", url, env={"AIRFLOW_CONN_COSTCLOSE_EXTRACT": conn})
     assert with_login == "postgresql://etl:p%40ss%3Aw%2Frd@127.0.0.1:5432/wh"

@@ -6,7 +6,17 @@
   server login with ``SET ROLE``), so each step runs under its role when roles are configured.
 """
 
+from costclose.security.credentials import login_for
 from costclose.security.roles import ROLES, RoleSpec, apply_roles, group_role
-from costclose.security.session import login_for, roles_enabled, step_url
+from costclose.security.session import roles_enabled, startup_options, step_url
 
-__all__ = ["ROLES", "RoleSpec", "apply_roles", "group_role", "login_for", "roles_enabled", "step_url"]
+__all__ = [
+    "ROLES",
+    "RoleSpec",
+    "apply_roles",
+    "group_role",
+    "login_for",
+    "roles_enabled",
+    "startup_options",
+    "step_url",
+]

@@ -13,7 +13,7 @@
 
 dbt reads its connection from ``COSTCLOSE_PG_*`` variables (``costclose.transform.dbt.profile_env``),
 which carry user and password but no startup options: run dbt with a transform login (case 1), or set
-``PGOPTIONS`` to :func:`role_option` for case 2 (libpq reads it).
+``PGOPTIONS`` to :func:`startup_options` of the URL for case 2 (libpq reads it).
 """
 
 from __future__ import annotations
@@ -61,6 +61,16 @@ def with_role_option(url: str, step: str) -> str:
     return urlunsplit(
         (parts.scheme, parts.netloc, parts.path, urlencode(query, quote_via=quote), parts.fragment)
     )
+
+
+def startup_options(url: str) -> str | None:
+    """The libpq ``options`` of a URL (e.g. ``-c role=costclose_transform``), for ``PGOPTIONS``.
+
+    dbt's profile carries host, port, user, password and database only: a caller running dbt on a
+    ``step_url`` sets ``PGOPTIONS`` to this so dbt's sessions take the role too.
+    """
+    values = [v for k, v in parse_qsl(urlsplit(url).query) if k == "options"]
+    return values[-1] if values else None
 
 
 def step_url(
