@@ -7,7 +7,8 @@ Run by the compose service ``bi-provision`` (the costclose image) once Metabase 
 2. the warehouse connection, restricted to the ``marts`` schema and logging in as the BI role's user
    (``COSTCLOSE_BI_PASSWORD`` / ``AIRFLOW_CONN_COSTCLOSE_BI``, the login ``costclose db roles`` created);
 3. a collection ``costclose``, one native-SQL card per entry of dashboard.yml, and the dashboard with
-   its filters wired to each card's ``{{company}}`` / ``{{period}}`` variables.
+   its filters wired to each card's ``{{company}}`` / ``{{period}}`` variables;
+4. Metabase's custom home page set to the dashboard, so ``http://localhost:3000/`` opens it.
 
 Objects are found again by name (database) or by name inside the collection (cards, dashboard) and
 updated in place, so a rerun changes nothing and keeps ids (and the dashboard's URL) stable.
@@ -316,6 +317,9 @@ def provision(mb: Metabase, definition: Mapping[str, Any], details: dict[str, An
             }
         )
     mb.call("PUT", f"/api/dashboard/{dashboard_id}", {**dash_body, "dashcards": dashcards})
+    # Metabase's home page opens the dashboard: a URL that does not depend on the dashboard's id
+    mb.call("PUT", "/api/setting/custom-homepage-dashboard", {"value": dashboard_id})
+    mb.call("PUT", "/api/setting/custom-homepage", {"value": True})
     return Result(database_id, collection_id, dashboard_id, card_ids, created)
 
 

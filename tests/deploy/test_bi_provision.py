@@ -57,6 +57,7 @@ class FakeMetabase:
         default_factory=lambda: {"database": {}, "collection": {}, "card": {}, "dashboard": {}}
     )
     next_id: int = 1
+    settings: dict[str, Any] = field(default_factory=dict)
 
     def new_id(self) -> int:
         self.next_id += 1
@@ -91,6 +92,9 @@ class FakeMetabase:
         if session not in self.sessions:
             return 401, "Unauthenticated"
         kind = parts[0]
+        if kind == "setting" and method == "PUT":
+            self.settings[parts[1]] = body["value"]
+            return 204, None
         store = self.objects.get(kind)
         if store is None:
             return 404, {"message": f"no endpoint {path}"}
@@ -145,7 +149,7 @@ def fake_metabase() -> Iterator[tuple[str, FakeMetabase]]:
             status, answer = state.handle(
                 self.command, split.path, query, body, self.headers.get("X-Metabase-Session")
             )
-            data = json.dumps(answer).encode()
+            data = b"" if answer is None else json.dumps(answer).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
@@ -220,6 +224,7 @@ def test_first_run_sets_up_metabase_and_defines_the_dashboard(
     assert sorted(result.created) == sorted(
         ["database", "collection", "dashboard", *(f"card {c['key']}" for c in definition["cards"])]
     )
+    assert mb.settings == {"custom-homepage-dashboard": result.dashboard_id, "custom-homepage": True}
     assert f"/dashboard/{result.dashboard_id}" in caplog.text
     for secret in (BI_PASSWORD, ADMIN["MB_ADMIN_PASSWORD"], "server-pw"):
         assert secret not in caplog.text
