@@ -22,9 +22,11 @@ def rows(url: str, query: str) -> list[tuple]:
         return list(cur.fetchall())
 
 
-def refused(url: str, statement: str) -> None:
+def refused(
+    url: str, statement: str, errors: tuple[type[Exception], ...] = (psycopg2.errors.InsufficientPrivilege,)
+) -> None:
     """The statement fails with a permission error (and changes nothing)."""
-    with pytest.raises(psycopg2.errors.InsufficientPrivilege), db.connect(url) as conn, conn.cursor() as cur:
+    with pytest.raises(errors), db.connect(url) as conn, conn.cursor() as cur:
         cur.execute(statement)
 
 
@@ -50,7 +52,14 @@ def test_bi_reads_marts_and_nothing_else(readonly_warehouse: RoleWarehouse) -> N
     # the server login taking the role at connection start (COSTCLOSE_DB_ROLES=on, no BI password)
     set_role_url = step_url("bi", wh.url, env={"COSTCLOSE_DB_ROLES": "on"})
     assert "costclose_bi_login" not in set_role_url
-    for url in (login, set_role_url):
+    # the login's transactions are also read-only (a write may fail on that first); the SET ROLE
+    # session has no such setting, so there every refusal below is the grants' alone
+    assert rows(login, "show default_transaction_read_only") == [("on",)]
+    assert rows(set_role_url, "show default_transaction_read_only") == [("off",)]
+    for url, write_errors in (
+        (login, (psycopg2.errors.InsufficientPrivilege, psycopg2.errors.ReadOnlySqlTransaction)),
+        (set_role_url, (psycopg2.errors.InsufficientPrivilege,)),
+    ):
         assert rows(url, "select current_user")[0][0] == "costclose_bi"
         assert rows(url, f"select count(*), sum(ending_value) from {MARTS}")[0] == expected
         for query in (
@@ -72,7 +81,7 @@ def test_bi_reads_marts_and_nothing_else(readonly_warehouse: RoleWarehouse) -> N
             "create temp table bi_scratch (a int)",
             "create table public.bi_scratch (a int)",
         ):
-            refused(url, statement)
+            refused(url, statement, write_errors)
     assert rows(wh.url, f"select count(*), sum(ending_value) from {MARTS}")[0] == expected
 
 
@@ -267,6 +276,7 @@ def test_db_roles_command_twice_changes_nothing_and_prints_no_secret(
         "costclose_bi_login",
         "costclose_bi",
     )
+    assert rows(wh.url_for("bi"), "show default_transaction_read_only") == [("on",)]
 
 
 def test_tables_created_later_in_marts_are_readable_by_bi_whoever_creates_them(

@@ -62,6 +62,7 @@ class RoleSpec:
     create_in: tuple[str, ...] = ()
     create_schemas: bool = False
     temp: bool = False
+    read_only: bool = False
     purpose: str = ""
 
     @property
@@ -102,7 +103,7 @@ ROLES: dict[str, RoleSpec] = {
             create_schemas=True,
             purpose="Great Expectations gates: reads the warehouse, stores results",
         ),
-        RoleSpec("bi", reads=("marts",), purpose="the BI tool: reads marts, writes nothing"),
+        RoleSpec("bi", reads=("marts",), read_only=True, purpose="the BI tool: reads marts, writes nothing"),
     )
 }
 
@@ -190,6 +191,13 @@ def _ensure_login(cur: psycopg2.extensions.cursor, spec: RoleSpec, login: Login,
             user, sql.Identifier(database), sql.Literal(spec.name)
         )
     )
+    if spec.read_only:
+        # belt and braces for a reader: its login's transactions are read-only even where a grant slipped
+        cur.execute(
+            sql.SQL("alter role {} in database {} set default_transaction_read_only = on").format(
+                user, sql.Identifier(database)
+            )
+        )
 
 
 _OWNER_DDL = {
