@@ -11,6 +11,7 @@ from pathlib import Path
 
 import psycopg2
 import pytest
+from psycopg2 import sql
 from security_env import COMPANY, PASSWORDS, PERIOD, RoleWarehouse
 
 from costclose import db
@@ -313,3 +314,21 @@ def test_a_login_named_like_an_admin_role_is_refused(role_warehouse: RoleWarehou
     finally:
         with db.connect(wh.url, autocommit=True) as conn, conn.cursor() as cur:
             cur.execute(f'drop role "{admin}"')
+
+
+def test_a_hostile_login_name_is_an_identifier_not_sql(role_warehouse: RoleWarehouse) -> None:
+    from costclose.security import apply_roles, step_url
+
+    wh = role_warehouse
+    hostile = "bi\"; drop role costclose_extract; --'"
+    env = {"COSTCLOSE_BI_PASSWORD": "h-Secret-'; select 1; --", "COSTCLOSE_BI_USER": hostile}
+    try:
+        report = apply_roles(wh.url, ["bi"], env=env)
+        assert report.logins == {"bi": hostile}
+        assert rows(wh.url, "select count(*) from pg_roles where rolname = 'costclose_extract'") == [(1,)]
+        url = step_url("bi", wh.url, env=env)
+        assert rows(url, "select session_user, current_user") == [(hostile, "costclose_bi")]
+        assert rows(url, f"select count(*) from {MARTS}")[0][0] > 0
+    finally:
+        with db.connect(wh.url, autocommit=True) as conn, conn.cursor() as cur:
+            cur.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(hostile)))
