@@ -169,6 +169,7 @@ def test_validate_role_snapshots_and_reads_but_writes_only_its_schemas(role_ware
     refused(url, f"delete from {MARTS}")
     refused(url, "delete from raw.value_entry")
     refused(url, "insert into posting.posted_value_entry (company) values ('x')")
+    refused(url, "select count(*) from posting.posted_value_entry")
 
 
 def test_db_connect_with_role_keeps_the_role_after_a_rollback(readonly_warehouse: RoleWarehouse) -> None:

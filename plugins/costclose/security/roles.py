@@ -11,8 +11,8 @@ transform  dbt's schemas: ``staging``, ``intermediate``, ``raw``; ``posting`` (d
            ``marts``, ``outbound``, ``seeds``           posted)
 posting    ``posting`` (its ledger)                     ``intermediate`` (the resolved postings
                                                         post_period reads), ``outbound`` (the journal)
-validate   ``validation``, ``validation_work`` (GX      ``raw``, ``staging``, ``intermediate``,
-           results, snapshots)                          ``marts``, ``outbound``, ``posting``
+validate   ``validation``, ``validation_work`` (GX      ``raw``, ``marts``, ``outbound`` (what the
+           results, snapshots)                          suites in expectations/ and the alerts read)
 bi         --                                           ``marts`` only
 ========== ============================================ =================================================
 
@@ -99,7 +99,7 @@ ROLES: dict[str, RoleSpec] = {
         RoleSpec(
             "validate",
             owns=("validation", "validation_work"),
-            reads=("raw", "staging", "intermediate", "marts", "outbound", "posting"),
+            reads=("raw", "marts", "outbound"),
             create_schemas=True,
             purpose="Great Expectations gates: reads the warehouse, stores results",
         ),
