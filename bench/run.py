@@ -309,11 +309,18 @@ def _nightly(b: Bench) -> None:
         f"(f) nightly: extract {changes} (sql)",
         lambda: load(open_source("sql:" + b.erp), COMPANY, warehouse_url=b.wh),
     )
-    b.timed(
+    run = b.timed(
         "nightly_build",
         f"(f) nightly: dbt build of {b.period}",
         lambda: dbt.build(b.wh, period=b.period, check=False),
     )
+    if run is not None and run.failed():
+        # the night's new entries are copies of existing ones (same item ledger entries), so tests that
+        # tie value entries to their item ledger entries may fail; the time is what is measured here
+        names = ", ".join(n.unique_id.split(".")[-1] for n in run.failed()[:5])
+        f.notes.append(
+            f"nightly dbt build: {len(run.failed())} failed nodes on the synthetic increment ({names})"
+        )
     b.timed(
         "nightly_gates",
         "(f) nightly: GX pre-posting gate",
