@@ -19,12 +19,15 @@
     {{ return(text[:7] ~ '-01') }}
 {%- endmacro %}
 
+{#- The company selected with --vars '{company: ...}', or none. Escaped for dbt.string_literal, which
+    (like dbt's own callers do) expects escape_single_quotes() first: a name with a quote (O'Brien)
+    would otherwise break -- or rewrite -- the SQL of every model and hook that filters on it. -#}
 {% macro selected_company() -%}
     {%- set raw = var('company', none) -%}
     {%- if raw is none or (raw | string | trim) == '' -%}
         {{ return(none) }}
     {%- endif -%}
-    {{ return(raw | string) }}
+    {{ return(dbt.escape_single_quotes(raw | string)) }}
 {%- endmacro %}
 
 {#- Rows of a source whose (company, period) must be (re)built in this run:
