@@ -67,6 +67,17 @@ own_costs as (
         sum(value_entries.cost_amount_actual + value_entries.cost_amount_expected)
         filter (where value_entries.entry_type = 'Rounding') as rounding,
         sum(value_entries.cost_amount_actual) filter (where value_entries.entry_type = 'Variance') as variance,
+        -- revaluation per unit as Cost Spec. computes it (§D.3): a partial revaluation revalues only the
+        -- quantity it was posted for (its Valued Quantity), so it is not spread over the whole entry
+        sum(
+            (value_entries.cost_amount_actual + value_entries.cost_amount_expected) / nullif(
+                case
+                    when value_entries.partial_revaluation then abs(value_entries.valued_quantity)
+                    else abs(entries.quantity)
+                end,
+                0
+            )
+        ) filter (where value_entries.entry_type = 'Revaluation') as revaluation_per_unit,
         -- BC's Share of Cost in Period: the entry's own cost posted in [start, end] over its total cost
         sum(value_entries.cost_amount_actual + value_entries.cost_amount_expected) filter (
             where value_entries.posting_date >= valuation_dates.start_date
@@ -152,6 +163,7 @@ buffers as (
         coalesce(order_usage.subcontracted * entries.quantity / nullif(order_output.output_quantity, 0), 0)
             as subcontracted,
         coalesce(own_costs.indirect_cost, 0) as material_overhead,
+        coalesce(own_costs.revaluation_per_unit, 0) as revaluation_per_unit,
         coalesce(own_costs.cost_in_period, 0) as cost_in_period,
         coalesce(own_costs.total_cost, 0) as total_cost,
         coalesce(own_costs.variance, 0) as variance,
@@ -329,6 +341,7 @@ final as (
         own_splits.total_cost,
         forwarded.entry_no is not null as is_forwarded,
         own_splits.revaluation as own_revaluation,
+        own_splits.revaluation_per_unit as own_revaluation_per_unit,
         {%- for part in parts if part.endswith('variance') %}
             own_splits.{{ part }} as own_{{ part }},
         {%- endfor %}

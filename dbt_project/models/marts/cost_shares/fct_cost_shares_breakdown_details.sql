@@ -5,9 +5,10 @@
 -- the cost split between the start date and the valuation date, and its Share of Cost in Period.
 -- Sales: sale entries posted in the window, shown as cost of sales (positive); revaluation = forwarded
 -- minus the sale's own. Inventory: entries with a remaining quantity, scaled by remaining / entry
--- quantity. WIP Inventory: the production order's consumption and output entries and its capacity
--- entries posted in the window, signed so that WIP is positive (consumed + capacity - output); the
--- order's own variances are deducted, as BC does. Average items are skipped, as BC does.
+-- quantity (a partial revaluation by its valued quantity, as Cost Spec.). WIP Inventory: the
+-- production order's consumption and output entries and its capacity entries posted in the window,
+-- signed so that WIP is positive (consumed + capacity - output); the order's own variances are
+-- deducted, as BC does. Average items are skipped, as BC does.
 {%- set parts = ['material', 'capacity', 'capacity_overhead', 'material_overhead', 'subcontracted', 'variance',
     'revaluation', 'rounding', 'purchase_variance', 'material_variance', 'capacity_variance',
     'capacity_overhead_variance', 'mfg_overhead_variance', 'subcontracted_variance'] %}
@@ -102,7 +103,13 @@ inventory as (
         valuation_date as end_date,
         remaining_quantity as quantity,
         {%- for part in parts %}
-            {{ part }} * remaining_quantity / quantity as {{ part }},
+            {%- if part == 'revaluation' %}
+                -- the forwarded revaluation by share; the own one per unit as Cost Spec. (partial revaluations)
+                (revaluation - own_revaluation) * remaining_quantity / quantity
+                + own_revaluation_per_unit * abs(quantity) * remaining_quantity / quantity as revaluation,
+            {%- else %}
+                {{ part }} * remaining_quantity / quantity as {{ part }},
+            {%- endif %}
         {%- endfor %}
         cost_in_period * remaining_quantity / quantity as cost_in_period,
         total_cost * remaining_quantity / quantity as total_cost
