@@ -62,28 +62,35 @@ def fault_templates(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory
         tpl.marts = marts_fingerprint(wh)
         yield tpl
     finally:
-        drop_databases(pg_server_url, [tpl.erp, tpl.wh_loaded, tpl.wh_built])
+        drop_databases(pg_server_url, [*dict.fromkeys(tpl.created), tpl.erp, tpl.wh_loaded, tpl.wh_built])
 
 
 @pytest.fixture
-def new_scenario(fault_templates: Templates) -> Iterator[Callable[[str], Scenario]]:
-    """Factory: ``new_scenario("built" | "loaded" | "empty"[, warehouse_name])`` -> fresh copies."""
-    created: list[str] = []
+def new_scenario(fault_templates: Templates) -> Callable[..., Scenario]:
+    """Factory: ``new_scenario("built" | "loaded" | "empty", *, warehouse_name=None, erp_url=None)``.
+
+    Fresh copies of the ERP and warehouse templates. ``erp_url``: read from that ERP instead of a
+    copy (scenarios that only extract). The copies are dropped at the end of the session, in one go:
+    every DROP DATABASE forces a server checkpoint, which is slow on a busy machine when each one
+    has a test's writes to flush.
+    """
     server = fault_templates.server
 
-    def _make(warehouse: str, warehouse_name: str | None = None) -> Scenario:
+    def _make(warehouse: str, *, warehouse_name: str | None = None, erp_url: str | None = None) -> Scenario:
         suffix = uuid.uuid4().hex[:8]
-        erp_name, wh_name = f"rel_erp_{suffix}", warehouse_name or f"rel_wh_{suffix}"
+        wh_name = warehouse_name or f"rel_wh_{suffix}"
         if warehouse_name:  # a name reused across scenarios (dbt's partial parse keys on the database)
             drop_databases(server, [warehouse_name])
-        created.extend([erp_name, wh_name])
-        erp = create_database(server, erp_name, template=fault_templates.erp)
+        if erp_url is None:
+            erp_name = f"rel_erp_{suffix}"
+            fault_templates.created.append(erp_name)
+            erp_url = create_database(server, erp_name, template=fault_templates.erp)
+        fault_templates.created.append(wh_name)
         template = {"built": fault_templates.wh_built, "loaded": fault_templates.wh_loaded, "empty": None}
         wh = create_database(server, wh_name, template=template[warehouse])
-        return Scenario(fault_templates, erp, wh)
+        return Scenario(fault_templates, erp_url, wh)
 
-    yield _make
-    drop_databases(server, created)
+    return _make
 
 
 _KILL_POINTS: list[tuple[str, int, int, int]] = []

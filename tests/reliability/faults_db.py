@@ -33,6 +33,7 @@ class Templates:
         self.wh_built = wh_built
         self.raw: Fingerprint = {}
         self.marts: Fingerprint = {}
+        self.created: list[str] = []  # scenario databases, dropped with the templates
 
 
 class Scenario:

@@ -141,8 +141,9 @@ def test_extraction_killed_mid_batch_then_rerun_loads_exactly_the_source(
     new_scenario, request: pytest.FixtureRequest
 ) -> None:
     survived = 0
+    erp_url = new_scenario("empty").erp_url  # only read: one copy serves every point
     for point in PLAN.extraction:
-        scenario = new_scenario("empty")
+        scenario = new_scenario("empty", erp_url=erp_url)
         args = {
             "erp_url": scenario.erp_url,
             "warehouse_url": scenario.warehouse_url,
@@ -181,8 +182,9 @@ def test_connection_dropped_mid_load_then_rerun_loads_exactly_the_source(
 ) -> None:
     survived = 0
     real_upsert = loader._upsert_rows
+    erp_url = new_scenario("empty").erp_url  # only read: one copy serves every point
     for drop_at in PLAN.connection_drops:
-        scenario = new_scenario("empty")
+        scenario = new_scenario("empty", erp_url=erp_url)
         upsert = _dropping_upsert(real_upsert, drop_at, scenario.warehouse_url)
         monkeypatch.setattr(loader, "_upsert_rows", upsert)
         with pytest.raises(CostcloseError) as failed:
@@ -218,7 +220,7 @@ def test_dbt_killed_mid_build_then_rerun_equals_a_clean_build(
     # invalidated by a change of connection), which saves most of a parse per run.
     name, target = f"rel_dbt_{uuid.uuid4().hex[:8]}", tmp_path / "dbt-target"
     for point in PLAN.dbt:
-        scenario = new_scenario(point["warehouse"], warehouse_name=name)
+        scenario = new_scenario(point["warehouse"], warehouse_name=name, erp_url="(no ERP: dbt only)")
         args = {"warehouse_url": scenario.warehouse_url, "target_path": str(target)}
         code, tail = _kill_dbt_at_node(args, point["kill_node"])
         assert code == -signal.SIGKILL, f"{point}: dbt was not killed (exit {code}): {tail}"
