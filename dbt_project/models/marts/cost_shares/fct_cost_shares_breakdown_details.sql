@@ -135,7 +135,7 @@ orders as (
     where
         production_orders.production_order_status in ('Released', 'Finished')
         and {{ cost_shares_production_order_filter('production_orders.production_order_no') }}
-        and {{ cost_shares_item_filter('production_orders.source_no', 'coalesce(items.inventory_posting_group, \'\')') }}
+        and {{ cost_shares_item_filter('production_orders.source_no', 'items.inventory_posting_group') }}
 
 ),
 

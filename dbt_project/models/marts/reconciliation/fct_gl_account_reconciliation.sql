@@ -143,7 +143,14 @@ mart as (
 
 {{ period_mart_watermark_ctes(
     ['int_value_entries_aggregated_by_period', 'int_g_l_entries_aggregated_by_period'],
-    ['stg_bc__items', 'stg_bc__inventory_posting_setups', 'stg_bc__general_posting_setups', 'stg_bc__g_l_accounts', 'stg_bc__inventory_setups', 'stg_bc__general_ledger_setups'],
+    [
+        'stg_bc__items',
+        'stg_bc__inventory_posting_setups',
+        'stg_bc__general_posting_setups',
+        'stg_bc__g_l_accounts',
+        'stg_bc__inventory_setups',
+        'stg_bc__general_ledger_setups',
+    ],
     whole_company=false,
 ) }}
 

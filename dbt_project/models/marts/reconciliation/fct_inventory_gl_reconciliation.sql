@@ -130,8 +130,18 @@ mart as (
 ),
 
 {{ period_mart_watermark_ctes(
-    ['int_value_entries_aggregated_by_period', 'int_g_l_entries_aggregated_by_period', 'int_g_l_entries_flagged_by_period'],
-    ['stg_bc__items', 'stg_bc__inventory_posting_setups', 'stg_bc__general_posting_setups', 'stg_bc__inventory_setups', 'stg_bc__accounting_periods'],
+    [
+        'int_value_entries_aggregated_by_period',
+        'int_g_l_entries_aggregated_by_period',
+        'int_g_l_entries_flagged_by_period',
+    ],
+    [
+        'stg_bc__items',
+        'stg_bc__inventory_posting_setups',
+        'stg_bc__general_posting_setups',
+        'stg_bc__inventory_setups',
+        'stg_bc__accounting_periods',
+    ],
     whole_company=true,
 ) }}
 

@@ -171,7 +171,8 @@ mart as (
             ) as is_all_zero,
             differences.never_posted_entry_count,
             case
-                when differences.date_filter = 'period' then coalesce(blank_account_entries.blank_account_entry_count, 0)
+                when differences.date_filter = 'period'
+                    then coalesce(blank_account_entries.blank_account_entry_count, 0)
                 else coalesce(sum(blank_account_entries.blank_account_entry_count) over (
                         partition by differences.company, differences.date_filter order by differences.period_start
                     ), 0)
@@ -251,8 +252,7 @@ mart as (
                 when 'Compression'
                     then 'Some inventory or G/L entries have been date compressed.'
                 when 'Closed Fiscal Year'
-                    then 'Some cost amounts are posted in a closed fiscal year: its closing entries make the income'
-                    || ' statement G/L accounts differ from the inventory totals.'
+                    then 'Closing entries of a closed fiscal year changed the income statement G/L accounts.'
                 when 'Deleted Accounts'
                     then 'G/L entries with a blank account exist in the period: accounts were deleted.'
                 when 'Posting Date'
@@ -279,8 +279,18 @@ mart as (
 ),
 
 {{ period_mart_watermark_ctes(
-    ['int_value_entries_aggregated_by_period', 'int_g_l_entries_aggregated_by_period', 'int_g_l_entries_flagged_by_period'],
-    ['stg_bc__items', 'stg_bc__inventory_posting_setups', 'stg_bc__general_posting_setups', 'stg_bc__inventory_setups', 'stg_bc__accounting_periods'],
+    [
+        'int_value_entries_aggregated_by_period',
+        'int_g_l_entries_aggregated_by_period',
+        'int_g_l_entries_flagged_by_period',
+    ],
+    [
+        'stg_bc__items',
+        'stg_bc__inventory_posting_setups',
+        'stg_bc__general_posting_setups',
+        'stg_bc__inventory_setups',
+        'stg_bc__accounting_periods',
+    ],
     whole_company=true,
 ) }}
 

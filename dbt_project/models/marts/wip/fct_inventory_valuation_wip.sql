@@ -188,7 +188,9 @@ mart as (
             adjusted.is_output_fully_invoiced
         from adjusted
         left join production_orders
-            on adjusted.company = production_orders.company and adjusted.order_no = production_orders.production_order_no
+            on
+                adjusted.company = production_orders.company
+                and adjusted.order_no = production_orders.production_order_no
         where
             coalesce(production_orders.production_order_status, 'Released') in ('Released', 'Finished')
             -- a Finished order whose output is completely invoiced is skipped once it has no more entries
@@ -210,7 +212,11 @@ mart as (
 ),
 
 {{ period_mart_watermark_ctes(
-    ['int_production_value_entries_aggregated_by_period', 'int_value_entries_aggregated_by_period', 'int_g_l_entries_aggregated_by_period'],
+    [
+        'int_production_value_entries_aggregated_by_period',
+        'int_value_entries_aggregated_by_period',
+        'int_g_l_entries_aggregated_by_period',
+    ],
     ['stg_bc__production_orders', 'stg_bc__items'],
     whole_company=true,
 ) }}
