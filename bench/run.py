@@ -13,7 +13,8 @@ Measured (issue 9 part 2):
   (e) a full close of one period (``costclose close`` as a dry run: extract, dbt build of the period,
       gate, journal, outputs);
   (f) the nightly increment (50,000 new + 5,000 updated value entries at 10 million, proportionally
-      fewer below): extract + dbt build of the period + gate, and its ratio to the full build;
+      fewer below): extract (sql, and bc2adls after a new export) + dbt build of the period with the
+      ``nightly`` selector + gate, and its ratio to the full build;
   (g) peak RSS of every process: this one (dbt and GX run in it), its children, and each backend of the
       embedded PostgreSQL (sampled; a backend's RSS includes the shared buffers it touched);
   (h) with two or more ``--entries``, the growth of every figure from the smallest to the largest run.
@@ -311,8 +312,8 @@ def _nightly(b: Bench) -> None:
     )
     run = b.timed(
         "nightly_build",
-        f"(f) nightly: dbt build of {b.period}",
-        lambda: dbt.build(b.wh, period=b.period, check=False),
+        f"(f) nightly: dbt build of {b.period} (selector nightly)",
+        lambda: dbt.build(b.wh, period=b.period, selector="nightly", check=False),
     )
     if run is not None and run.failed():
         # the night's new entries are copies of existing ones (same item ledger entries), so tests that
@@ -493,12 +494,15 @@ def main() -> None:
     )
     parser.add_argument("--months", type=int, default=MONTHS, help="months of business (default 14)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary COSTCLOSE_HOME")
+    parser.add_argument("--no-record", action="store_true", help="do not append to bench/RESULTS.md")
     args = parser.parse_args()
     runs = []
     for entries in sorted(args.entries or [60_000]):
         console.rule(f"{entries:,} value entries requested, {args.months} months")
         figures = run_once(entries, args.months, args.keep)
-        record(figures, report(figures))
+        summary = report(figures)
+        if not args.no_record:
+            record(figures, summary)
         runs.append(figures)
     if len(runs) > 1:
         growth(runs)
