@@ -9,6 +9,7 @@ fingerprints (raw rows, marts rows) are what every rerun after a fault must repr
 
 from __future__ import annotations
 
+import os
 import sys
 import uuid
 from collections.abc import Callable, Iterator
@@ -62,7 +63,10 @@ def fault_templates(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory
         tpl.marts = marts_fingerprint(wh)
         yield tpl
     finally:
-        drop_databases(pg_server_url, [*dict.fromkeys(tpl.created), tpl.erp, tpl.wh_loaded, tpl.wh_built])
+        # The session's own server is thrown away with its data folder; only a server given by
+        # COSTCLOSE_TEST_DATABASE_URL outlives the session and needs its databases dropped.
+        if os.environ.get("COSTCLOSE_TEST_DATABASE_URL"):
+            drop_databases(pg_server_url, [*dict.fromkeys(tpl.created), tpl.erp, tpl.wh_loaded, tpl.wh_built])
 
 
 @pytest.fixture
@@ -70,9 +74,9 @@ def new_scenario(fault_templates: Templates) -> Callable[..., Scenario]:
     """Factory: ``new_scenario("built" | "loaded" | "empty", *, warehouse_name=None, erp_url=None)``.
 
     Fresh copies of the ERP and warehouse templates. ``erp_url``: read from that ERP instead of a
-    copy (scenarios that only extract). The copies are dropped at the end of the session, in one go:
-    every DROP DATABASE forces a server checkpoint, which is slow on a busy machine when each one
-    has a test's writes to flush.
+    copy (scenarios that only extract). The copies are not dropped after each test: every DROP
+    DATABASE forces a server checkpoint (slow on a busy machine), and the session's server goes away
+    as a whole (see ``fault_templates``).
     """
     server = fault_templates.server
 
