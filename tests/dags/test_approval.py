@@ -284,3 +284,55 @@ def test_approved_close_posts_and_ties_out_but_for_the_acknowledged_difference(c
             (COMPANY,),
         )
         assert cur.fetchall() == [("2130", Decimal("250.00")), ("7270", Decimal("-250.00"))]
+
+
+@pytest.mark.slow
+def test_cli_post_above_threshold_needs_approve(close: Close) -> None:
+    from costclose.approval import ApprovalRequiredError
+    from costclose.close_cli import run_close
+
+    gl_before = close.erp_gl_entries()
+    preview = pipeline.preview_journal(COMPANY, "2026-02")
+    out = close.config_file.parent / "out"
+
+    with pytest.raises(ApprovalRequiredError, match=r"exceeds the threshold.*--post --approve"):
+        run_close(COMPANY, "2026-02", post=True, target=None, out=out)
+
+    assert close.erp_gl_entries() == gl_before and close.posting_runs() == []
+    # the dry-run outputs are there to review before approving
+    journal = (out / "adjusting_journal.csv").read_text().splitlines()
+    assert len(journal) == 1 + len(preview.lines)
+    assert not (out / "approval.json").exists()
+
+
+@pytest.mark.slow
+def test_airflow_backfill_create_plans_one_run_per_past_month(close: Close) -> None:
+    """`airflow backfill create` accepts the DAG and queues one run per month; the scheduler would run
+    them (none runs here). Backfill runs are not scheduled runs, so they are dry runs: nothing posts."""
+    airflow = str(Path(sys.executable).with_name("airflow"))
+    with sqlite3.connect(close.metadata_file) as con:
+        query = "select count(*) from serialized_dag where dag_id = ?"
+        serialized = con.execute(query, (DAG_ID,)).fetchone()[0]
+    if not serialized:
+        subprocess.run([airflow, "dags", "reserialize"], env=close.env, check=True, capture_output=True)
+    window = ["--from-date", "2025-11-01", "--to-date", "2026-01-31"]
+    proc = subprocess.run(
+        [airflow, "backfill", "create", "--dag-id", DAG_ID, *window],
+        env=close.env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    with sqlite3.connect(close.metadata_file) as con:
+        runs = con.execute(
+            "select logical_date, data_interval_start, data_interval_end, run_type from dag_run"
+            " where dag_id = ? and backfill_id is not null order by logical_date",
+            (DAG_ID,),
+        ).fetchall()
+    # one run per month, each with the month as its data interval (the period it closes)
+    assert [(r[1][:10], r[2][:10], r[3]) for r in runs] == [
+        ("2025-11-01", "2025-12-01", "backfill"),
+        ("2025-12-01", "2026-01-01", "backfill"),
+        ("2026-01-01", "2026-02-01", "backfill"),
+    ]

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
@@ -38,13 +39,14 @@ class PendingApproval:
     body: str | None
 
 
-def pending(session: Session, dag_id: str) -> list[PendingApproval]:
-    """The DAG's task instances waiting for input whose request has no response yet, oldest first."""
+def pending(session: Session, dag_id: str, created_after: datetime | None = None) -> list[PendingApproval]:
+    """The DAG's task instances waiting for input whose request has no response yet, oldest first
+    (only requests made after ``created_after``, when given)."""
     from airflow.models.hitl import HITLDetail
     from airflow.models.taskinstance import TaskInstance
     from airflow.utils.state import TaskInstanceState
 
-    rows = session.execute(
+    query = (
         select(
             TaskInstance.dag_id,
             TaskInstance.run_id,
@@ -60,8 +62,10 @@ def pending(session: Session, dag_id: str) -> list[PendingApproval]:
             HITLDetail.responded_at.is_(None),
         )
         .order_by(HITLDetail.created_at)
-    ).all()
-    return [PendingApproval(*row) for row in rows]
+    )
+    if created_after is not None:
+        query = query.where(HITLDetail.created_at > created_after)
+    return [PendingApproval(*row) for row in session.execute(query).all()]
 
 
 def respond(session: Session, request: PendingApproval, *, approve: bool, user: str) -> None:
@@ -85,13 +89,15 @@ def respond(session: Session, request: PendingApproval, *, approve: bool, user: 
 
 @dataclass
 class Responder:
-    """Answers every approval of ``dag_id`` that becomes pending while it runs (see :func:`answering`)."""
+    """Answers every approval of ``dag_id`` requested while it runs (see :func:`answering`); requests
+    older than the responder (say, of an earlier run someone left waiting) are left alone."""
 
     metadata_url: str
     dag_id: str
     approve: bool
     user: str
     poll_seconds: float = 1.0
+    started: datetime = field(default_factory=lambda: datetime.now(UTC))
     answered: list[PendingApproval] = field(default_factory=list)
     last_error: BaseException | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -102,7 +108,7 @@ class Responder:
             while not self._stop.is_set():
                 try:
                     with Session(engine) as session:
-                        for request in pending(session, self.dag_id):
+                        for request in pending(session, self.dag_id, self.started):
                             respond(session, request, approve=self.approve, user=self.user)
                             self.answered.append(request)
                 except Exception as exc:  # e.g. the metadata DB is not migrated yet: keep polling
