@@ -171,6 +171,18 @@ def test_backfill_nightly_and_full_rebuild_agree(
         f"select ending_value from {VALUATION} where company = %s and period_start = '2024-03-01'", (POSTED,)
     ) == [(Decimal("3646.2"),)]
 
+    # a setup table re-loaded (an item's description changed): every period of every company may move,
+    # so the per-period marts are rewritten whole; the aggregates are not
+    marts_before = {(t, c): mart_ctids(wh, t, c) for t in (VALUATION, ACCOUNTS) for c in (OPEN, POSTED)}
+    with connect(url) as conn, conn.cursor() as cur:
+        insert_rows(cur, "item", [{"company": OPEN, "no": "1896-S", "description": "ATHENS Desk, renamed"}])
+    dbt.run_dbt(["run"], url, target_path=target, check=True)
+    for (table, company), before in marts_before.items():
+        after = mart_ctids(wh, table, company)
+        assert set(after) == set(before)
+        assert all(after[period] != before[period] for period in before), (table, company)
+    assert slice_ctids(wh, OPEN, "2024-01-01") == jan_before
+
     incremental = snapshot(wh)
     dbt.run_dbt(["run", "--full-refresh"], url, target_path=target, check=True)
     assert snapshot(wh) == incremental
