@@ -32,7 +32,11 @@ For the accounting period that ends at the run's data interval (monthly schedule
 9. **gate_post_posting** — inventory = G/L with nothing left to propose (after a real post), except
    exactly the unexplained differences the controller approved;
 10. **close_outputs** — per company `gl_reconciliation.csv`, `adjusting_journal.csv` and
-   `skipped_entries.csv` under `COSTCLOSE_HOME/out/<company>/<period>/`.
+   `skipped_entries.csv` under `COSTCLOSE_HOME/out/<company>/<period>/`;
+11. **close_pack** — per company BC's reports as CSV (Inventory Valuation, - WIP, Cost Spec., Cost
+   Shares), `validation.json`, `close_pack.xlsx` and the offline `index.html` beside them;
+12. **notify** — per company one email to its recipients: per-account inventory vs G/L, what was
+   posted, where the pack is.
 
 One run at a time (`max_active_runs=1`). The same chain runs by hand with
 `costclose close --company NAME --period YYYY-MM [--post [--approve]]`; past periods are rebuilt
@@ -155,6 +159,18 @@ def inventory_close() -> None:
 
         return [pipeline.write_close_outputs(c, context["period"]) for c in context["companies"]]
 
+    @task
+    def close_pack(company: str, context: dict) -> dict:
+        from costclose import pipeline
+
+        return pipeline.close_pack(company, context["period"])
+
+    @task
+    def notify(company: str, context: dict) -> dict:
+        from costclose import pipeline
+
+        return pipeline.notify(company, context["period"])
+
     context = resolve_period()
     names = companies(context)
     extracted = extract.expand(company=names)
@@ -185,7 +201,17 @@ def inventory_close() -> None:
     tied_out = gate_post_posting.partial(context=context, reviewed=reviewed).expand(company=names)
     extracted >> marts >> gated
     approval_route(reviewed) >> [approval, approval_not_needed] >> cleared_to_post
-    cleared_to_post >> posted >> reread >> reconciled >> tied_out >> close_outputs(context)
+    # The outputs before the pack: the pack keeps the journal files the post wrote, adds BC's reports.
+    (
+        cleared_to_post
+        >> posted
+        >> reread
+        >> reconciled
+        >> tied_out
+        >> close_outputs(context)
+        >> close_pack.partial(context=context).expand(company=names)
+        >> notify.partial(context=context).expand(company=names)
+    )
 
 
 inventory_close()

@@ -29,6 +29,7 @@ from typing import Any
 from costclose import db
 from costclose.errors import CostcloseError
 from costclose.period import parse_period
+from costclose.security.session import step_url
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +119,7 @@ def pre_posting_gate(
 
 
 def _unexplained_gl_entries(company: str, period: str) -> list[dict[str, Any]]:
-    with db.connect(db.database_url("warehouse")) as conn, conn.cursor() as cur:
+    with db.connect(step_url("bi")) as conn, conn.cursor() as cur:
         cur.execute(UNEXPLAINED_GL_ENTRIES_SQL, (company, parse_period(period).start))
         return [{"reason": r, "entries": int(n), "debit": str(d)} for r, n, d in cur.fetchall()]
 

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 from typing import Annotated
+from urllib.parse import unquote, urlsplit
 
 import typer
 from rich.console import Console
@@ -74,13 +75,16 @@ def db_down() -> None:
 @db_app.command("url")
 def db_url(
     role: Annotated[str, typer.Argument(help="warehouse, erp, airflow or server")] = "warehouse",
+    show_password: Annotated[
+        bool, typer.Option("--show-password", help="Print the password too (default: masked)")
+    ] = False,
 ) -> None:
     """Print the URL of one of costclose's databases (starting the embedded server if needed)."""
     try:
         url = db.server_url() if role == "server" else db.database_url(role)
     except (CostcloseError, ValueError) as exc:
         raise fail(str(exc)) from exc
-    typer.echo(url)
+    typer.echo(url if show_password else db.redact(url))
 
 
 @db_app.command("psql")
@@ -95,7 +99,12 @@ def db_psql(
     from pgserver._commands import POSTGRES_BIN_PATH
 
     psql = shutil.which("psql") or str(POSTGRES_BIN_PATH / "psql")
-    sys.exit(subprocess.call([psql, url], env=os.environ.copy()))  # noqa: S603
+    # The password goes through the environment, not the command line (visible in ps).
+    parts = urlsplit(url)
+    env = os.environ.copy()
+    if parts.password:
+        env["PGPASSWORD"] = unquote(parts.password)
+    sys.exit(subprocess.call([psql, db.redact(url).replace(":***@", "@")], env=env))  # noqa: S603
 
 
 # --- subcommands: each area registers its typer sub-app here -----------------------------------

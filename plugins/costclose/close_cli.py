@@ -22,7 +22,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from costclose import approval, db, pipeline
+from costclose import approval, db, locks, pipeline
 from costclose.config import settings
 from costclose.errors import CostcloseError
 from costclose.period import parse_period, periods_between
@@ -115,7 +115,8 @@ def run_close(
     p = parse_period(period)
     out_dir = out or pipeline.output_dir(company, p.key)
     result: dict = {"company": company, "period": p.key, "out_dir": str(out_dir)}
-    with console.status(f"extracting {company} ...") as status:
+    # One close per company at a time: a second one stops here, naming the running one.
+    with locks.close_lock(company, p.key), console.status(f"extracting {company} ...") as status:
         result["extract"] = pipeline.extract(company)
         status.update(f"dbt build for {p.key} ...")
         pipeline.build(p.key)
@@ -145,8 +146,9 @@ def run_close(
             pipeline.build(p.key)
             status.update("post-posting tie-out ...")
             result["tie_out"] = approval.post_posting_gate(company, p.key, acknowledged)
-        status.update("writing the close outputs ...")
+        status.update("writing the close outputs and the close pack ...")
         result["outputs"] = pipeline.write_close_outputs(company, p.key, out_dir)
+        result["pack"] = pipeline.close_pack(company, p.key, out_dir)
     return result
 
 
@@ -196,6 +198,7 @@ def close(
         f"{posting['skipped_count']} skipped entries"
     )
     console.print(f"outputs: [bold]{result['out_dir']}[/]")
+    console.print(f"close pack: [bold]{result['pack']['index_html']}[/]")
 
 
 def backfill(
@@ -212,6 +215,7 @@ def backfill(
                 pipeline.build(p.key)
                 pipeline.post(company, p.key, dry_run=True)
                 outputs = pipeline.write_close_outputs(company, p.key)
+                pipeline.close_pack(company, p.key)
             console.print(f"{p.key}: rebuilt, total difference {outputs['total_difference']}")
     except CostcloseError as exc:
         raise _fail(exc) from exc
@@ -284,6 +288,7 @@ def demo(
     console.print(f"outputs of the close: [bold]{out}[/]")
     for f in sorted(out.glob("*")):
         console.print(f"  {f.name}")
+    console.print(f"close pack (open in a browser): [bold]{out / 'index.html'}[/]")
 
 
 def _value_entries(erp_url: str) -> int:

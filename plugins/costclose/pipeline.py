@@ -18,6 +18,7 @@ from costclose import db
 from costclose.config import settings
 from costclose.errors import CostcloseError
 from costclose.period import Period, parse_period, period_for_run
+from costclose.security.session import step_url
 
 if TYPE_CHECKING:
     from costclose.posting.service import PostingSummary
@@ -25,7 +26,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DBT_ENV_KEYS = ("COSTCLOSE_PG_HOST", "COSTCLOSE_PG_PORT", "COSTCLOSE_PG_USER", "COSTCLOSE_PG_DBNAME")
+DBT_ENV_KEYS = (
+    "COSTCLOSE_PG_HOST",
+    "COSTCLOSE_PG_PORT",
+    "COSTCLOSE_PG_USER",
+    "COSTCLOSE_PG_DBNAME",
+    "PGOPTIONS",
+)
 
 
 def configured_companies() -> list[str]:
@@ -47,7 +54,7 @@ def close_context(
     from costclose.transform.dbt import profile_env
 
     period = period_for_run(period_end, data_interval_start)
-    env = profile_env(db.database_url("warehouse"))
+    env = profile_env(step_url("transform"))
     return {
         **period.as_dict(),
         "companies": companies or configured_companies(),
@@ -62,7 +69,7 @@ def extract(company: str, *, full: bool = False, source_url: str | None = None) 
     from costclose.sources import open_source
 
     url = source_url or get_company(company).source_url()
-    report = load(open_source(url), company, full=full, warehouse_url=db.database_url("warehouse"))
+    report = load(open_source(url), company, full=full, warehouse_url=step_url("extract"))
     return {
         "company": company,
         "rows": report.upserted,
@@ -99,7 +106,7 @@ def build(period: str | None = None, company: str | None = None) -> dict[str, An
     """dbt build (models + tests) for one period (or everything)."""
     from costclose.transform.dbt import build as dbt_build
 
-    run = dbt_build(db.database_url("warehouse"), period=period, company=company)
+    run = dbt_build(step_url("transform"), period=period, company=company)
     return {"period": period, "nodes": len(run.nodes), "success": run.success}
 
 
@@ -127,7 +134,7 @@ def post(
     if not dry_run:
         from costclose.landing.quarantine import quarantine_status
 
-        status = quarantine_status(company, warehouse_url=db.database_url("warehouse"))
+        status = quarantine_status(company, warehouse_url=step_url("extract"))
         if status.blocks_posting:
             raise CostcloseError(f"Posting stopped: {status.message()}")
     out = out_dir or output_dir(company, period)
@@ -210,7 +217,7 @@ order by row_no
 
 def reconciliation(company: str, period: Period) -> list[dict[str, Any]]:
     """BC's Inventory - G/L Reconciliation matrix of the period, one dict per row."""
-    with db.connect(db.database_url("warehouse")) as conn, conn.cursor() as cur:
+    with db.connect(step_url("bi")) as conn, conn.cursor() as cur:
         cur.execute(RECON_SQL, (company, period.start))
         cols = [d.name for d in cur.description]
         return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
@@ -248,3 +255,38 @@ def write_close_outputs(company: str, period: str, out_dir: Path | None = None) 
     )
     difference = next((r["difference"] for r in rows if r["matrix_row"] == "Total"), Decimal(0))
     return {"company": company, "period": period, "out_dir": str(out), "total_difference": str(difference)}
+
+
+def close_pack(company: str, period: str, out_dir: Path | None = None) -> dict[str, Any]:
+    """The close pack (BC's reports as CSV, close_pack.xlsx, index.html, validation.json) of a close."""
+    from costclose.report import write_close_pack
+
+    return write_close_pack(company, parse_period(period).key, out_dir)
+
+
+LAST_POSTING_SQL = """
+select status, line_count, debit_total
+from posting.posting_run
+where company = %s and period = %s
+order by status = 'recorded' desc, started_at desc
+limit 1
+"""
+
+
+def notify(company: str, period: str, out_dir: Path | None = None) -> dict[str, Any]:
+    """Mail the company's recipients how the close ended: per-account reconciliation, posting, pack."""
+    from costclose.alerts.close_notice import send_close_notice
+    from costclose.report import summary_table
+
+    p = parse_period(period)
+    out = out_dir or output_dir(company, p.key)
+    with db.connect(step_url("posting")) as conn, conn.cursor() as cur:
+        cur.execute("select to_regclass('posting.posting_run') is not null")
+        posting = None
+        if cur.fetchone()[0]:
+            cur.execute(LAST_POSTING_SQL, (company, p.key))
+            row = cur.fetchone()
+            if row is not None:
+                posting = dict(zip(("status", "line_count", "debit_total"), row, strict=True))
+    pack = {"index_html": str(out / "index.html")} if (out / "index.html").exists() else {}
+    return send_close_notice(company, p.key, pack, summary_table(company, p.key), posting)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from costclose import config, db, orchestrate
+from costclose.airflow.approval import answering
 
 COMPANY = "CRONUS"
 PERIOD = "2026-02"
@@ -33,10 +34,14 @@ def test_close_dag_posts_the_journal_once_and_writes_the_outputs(
         queued_before = cur.fetchone()[0]
     assert queued_before > 0, "the demo company has value entries waiting for Post Inventory Cost to G/L"
 
-    run = orchestrate.dags_test(
-        "inventory_close", "2026-03-01T03:00:00+00:00", {"period_end": PERIOD, "post": True}, sqlite=True
-    )
+    # February's journal is above the default approval threshold: a controller approves it
+    metadata = f"sqlite:///{costclose_env / 'airflow' / 'airflow.db'}"
+    with answering(metadata, "inventory_close", approve=True, user="controller@example.com") as controller:
+        run = orchestrate.dags_test(
+            "inventory_close", "2026-03-01T03:00:00+00:00", {"period_end": PERIOD, "post": True}, sqlite=True
+        )
     assert run.state == "success", run.output[-4000:]
+    assert len(controller.answered) == 1
 
     out = costclose_env / "out" / COMPANY / PERIOD
     journal = list(csv.DictReader((out / "adjusting_journal.csv").open()))

@@ -46,7 +46,7 @@ def _extract(args: dict[str, Any]) -> None:
     seen = {"batches": 0}
     real_upsert, real_quarantine = loader._upsert_rows, loader._quarantine
 
-    def upsert(*a: Any, **k: Any) -> int:
+    def upsert(*a: Any, **k: Any) -> tuple[int, int]:
         seen["batches"] += 1
         n = real_upsert(*a, **k)
         if phase == "upsert" and seen["batches"] == kill_batch:

@@ -385,3 +385,26 @@ def test_refused_credentials(api_case: ApiCase, environ: dict[str, str], fragmen
         assert fragment in str(failure.value)
     assert "wrong" not in str(failure.value), "a secret is never repeated in a message"
     assert raw_snapshot(api_case.warehouse, API_COMPANY) == before
+
+
+def test_an_entry_number_reused_under_another_system_id_never_overwrites_the_loaded_entry(
+    bc2adls_case: Bc2AdlsCase,
+) -> None:
+    """BC never reuses an entry number: a second record claiming entry 7 is quarantined, entry 7 kept."""
+    before = raw_snapshot(bc2adls_case.warehouse, COMPANY)
+    impostor = bc2adls_case.line(7, CostAmountActual="999999")
+    bc2adls_case.write("\r\n".join([bc2adls_case.header, bc2adls_case.line(901), impostor]) + "\r\n")
+
+    try:
+        bc2adls_case.load()
+    except CostcloseError as failure:
+        # the source's totals count the impostor, raw does not: the load says so with both figures
+        assert "value_entry" in str(failure) or "control total" in str(failure).lower(), failure
+
+    [(table, ref, reason, raw)] = quarantine_rows(bc2adls_case.warehouse, COMPANY)
+    assert table == "value_entry"
+    assert ref.startswith(f"{VE_FOLDER}/99999999-BAD.csv")
+    assert "already loaded under SystemId" in reason
+    assert "999999" in raw
+    after = raw_snapshot(bc2adls_case.warehouse, COMPANY)
+    assert [r for r in after["value_entry"] if r[1] <= 40] == before["value_entry"]

@@ -164,7 +164,7 @@ def _dropping_upsert(real_upsert: Any, drop_at: int, url: str) -> Any:
     """``loader._upsert_rows`` that, in batch ``drop_at``, has the loader's backend terminated."""
     seen = {"batches": 0}
 
-    def upsert(cur: psycopg2.extensions.cursor, *a: Any, **k: Any) -> int:
+    def upsert(cur: psycopg2.extensions.cursor, *a: Any, **k: Any) -> tuple[int, int]:
         n = real_upsert(cur, *a, **k)
         seen["batches"] += 1
         if seen["batches"] == drop_at:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from psycopg2 import sql
 from rich.console import Console
 from rich.table import Table
 
@@ -49,7 +50,9 @@ def remove_company(url: str, company: str) -> None:
             "column_name = 'company'"
         )
         for (table,) in cur.fetchall():
-            cur.execute(f'delete from bc."{table}" where company = %s', (company,))
+            cur.execute(
+                sql.SQL("delete from bc.{} where company = %s").format(sql.Identifier(table)), (company,)
+            )
         cur.execute("delete from bc.company where name = %s", (company,))
 
 

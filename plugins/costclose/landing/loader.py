@@ -37,6 +37,7 @@ from costclose.landing.control import ControlCheck, compare, raw_totals
 from costclose.landing.copy_text import copy_buffer
 from costclose.landing.prefetch import prefetched
 from costclose.landing.schema import ensure_schema, raw_table
+from costclose.security.session import step_url
 from costclose.sources.base import Batch, Source
 
 log = logging.getLogger(__name__)
@@ -240,17 +241,46 @@ def _copy_into_empty(
     return text.count("\n")
 
 
+def _quarantine_reused_entry_numbers(cur: psycopg2.extensions.cursor, batch: Batch, batch_id: int) -> int:
+    """A ledger entry number already loaded under another SystemId is never overwritten.
+
+    BC never reuses an entry number, so such a row is bad input (a restored or foreign table): it goes
+    to quarantine with both SystemIds, and the loaded entry stays as it was. Setup tables are left
+    alone: BC may delete and re-create a setup row under the same key with a new SystemId.
+    """
+    table = batch.table
+    if not table.name.endswith("entry") or "system_id" not in batch.columns:
+        return 0
+    key = list(table.primary_key)
+    match = sql.SQL(" and ").join(sql.SQL("t.{c} = s.{c}").format(c=sql.Identifier(c)) for c in key)
+    cur.execute(
+        sql.SQL(
+            "with reused as (delete from _stage s using {raw} t where {match}"
+            " and s.system_id is distinct from t.system_id and t.system_id is not null"
+            " returning s.*, t.system_id as loaded_system_id)"
+            " insert into landing.quarantine (company, table_name, batch_id, source_ref, reason, raw)"
+            " select company, %s, %s, %s, format('entry number already loaded under SystemId %%s;"
+            " this row has SystemId %%s (BC never reuses entry numbers): the loaded entry is kept',"
+            " loaded_system_id, system_id), row_to_json(reused)::text from reused"
+        ).format(raw=raw_table(table), match=match),
+        (table.name, batch_id, batch.source_ref),
+    )
+    return cur.rowcount
+
+
 def _upsert_rows(
     cur: psycopg2.extensions.cursor, batch: Batch, batch_id: int, loaded_at: datetime, *, into_empty: bool
-) -> int:
+) -> tuple[int, int]:
+    """Upsert the batch into raw; returns (rows upserted, rows quarantined as reused entry numbers)."""
     if not batch.rows and not batch.copy_text:
-        return 0
+        return 0, 0
     if into_empty and batch.unique_keys and batch.copy_text is not None:
-        return _copy_into_empty(cur, batch, batch_id, loaded_at)
+        return _copy_into_empty(cur, batch, batch_id, loaded_at), 0
     table = batch.table
     cols = list(batch.columns)
     key = list(table.primary_key)
     _stage_rows(cur, batch)
+    reused = _quarantine_reused_entry_numbers(cur, batch, batch_id)
     ident = [sql.Identifier(c) for c in cols]
     non_key = [c for c in cols if c not in key]
     updates = [sql.SQL("{c} = excluded.{c}").format(c=sql.Identifier(c)) for c in non_key]
@@ -289,7 +319,7 @@ def _upsert_rows(
         ),
         (batch_id, loaded_at),
     )
-    return cur.rowcount
+    return cur.rowcount, reused
 
 
 def _quarantine(cur: psycopg2.extensions.cursor, company: str, batch: Batch, batch_id: int) -> int:
@@ -330,8 +360,8 @@ def apply_batch(
             )
             batch_id, loaded_at = cur.fetchone()
             result.deleted = _delete_rows(cur, batch)
-            result.upserted = _upsert_rows(cur, batch, batch_id, loaded_at, into_empty=into_empty)
-            result.quarantined = _quarantine(cur, company, batch, batch_id)
+            result.upserted, reused = _upsert_rows(cur, batch, batch_id, loaded_at, into_empty=into_empty)
+            result.quarantined = _quarantine(cur, company, batch, batch_id) + reused
             cur.execute(
                 "update landing.batch set rows_upserted = %s, rows_deleted = %s, rows_quarantined = %s "
                 "where batch_id = %s",
@@ -460,7 +490,7 @@ def load(
     """
     started = time.monotonic()
     selected = resolve_tables(tables)
-    url = warehouse_url or db.database_url("warehouse")
+    url = warehouse_url or step_url("extract")
     conn = psycopg2.connect(url)
     try:
         ensure_schema(conn)

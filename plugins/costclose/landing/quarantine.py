@@ -13,6 +13,7 @@ import psycopg2
 from costclose import db
 from costclose.errors import CostcloseError
 from costclose.landing.schema import ensure_schema
+from costclose.security.session import step_url
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class QuarantineStatus:
 
 def quarantine_status(company: str, *, warehouse_url: str | None = None) -> QuarantineStatus:
     """The company's open (unresolved, unwaived) quarantine."""
-    url = warehouse_url or db.database_url("warehouse")
+    url = warehouse_url or step_url("extract")
     with db.connect(url) as conn:
         ensure_schema(conn)
         with conn.cursor() as cur:
@@ -66,7 +67,7 @@ def waive_quarantine(company: str, reason: str, *, warehouse_url: str | None = N
     """Waive every open quarantine row of ``company`` with ``reason``; returns how many rows."""
     if not reason or not reason.strip():
         raise CostcloseError("A waiver needs a reason: say why posting may go ahead without these rows.")
-    url = warehouse_url or db.database_url("warehouse")
+    url = warehouse_url or step_url("extract")
     try:
         with db.connect(url) as conn:
             ensure_schema(conn)

@@ -34,10 +34,10 @@ from typing import Any
 
 import psycopg2.extensions
 
-from costclose import db
 from costclose.period import Period
 from costclose.posting import ledger
 from costclose.posting.targets import Line, PostingError, Target
+from costclose.security.session import step_url
 
 log = logging.getLogger(__name__)
 
@@ -196,7 +196,7 @@ def post_period(
 
     ``crash_hook`` is for fault-injection tests: it is called at named points and may raise.
     """
-    url = warehouse_url or db.database_url("warehouse")
+    url = warehouse_url or step_url("posting")
     params = {"company": company, "period_end": period.end, "prefix": document_prefix}
     conn = psycopg2.connect(url)
     try:

@@ -21,6 +21,7 @@ from costclose.report import close_files, page, workbook
 from costclose.report.fetch import ReportData, load_report
 from costclose.report.headline import load_charts, load_drill_down, load_headline
 from costclose.report.reports import COST_SHARES, COST_SPEC, VALUATION_REPORTS
+from costclose.security.session import step_url
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +94,7 @@ def write_close_pack(
         out_dir = output_dir(company, p.key)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    url = warehouse_url or db.database_url("warehouse")
+    url = warehouse_url or step_url("bi")
     tolerance = _tolerance(company)
     notes: list[str] = []
     with db.connect(url) as conn:
@@ -172,6 +173,6 @@ def summary_table(
 ) -> list[tuple[str, Decimal, Decimal, Decimal]]:
     """Per G/L account up to the period end: (account, inventory (value entries imply), G/L, difference)."""
     p = parse_period(period)
-    with db.connect(warehouse_url or db.database_url("warehouse")) as conn, conn.cursor() as cur:
+    with db.connect(warehouse_url or step_url("bi")) as conn, conn.cursor() as cur:
         cur.execute(SUMMARY_SQL, (company, p.start))
         return [(a, i, g, d) for a, i, g, d in cur.fetchall()]

@@ -29,8 +29,11 @@ def _apply(steps: list[str] | None) -> RolesReport:
 
 def _show(report: RolesReport) -> None:
     table = Table(title=f"roles in {escape(report.database)}")
-    for col in ("role", "login user", "owns", "reads", "purpose"):
-        table.add_column(col)
+    # Role and login names whole on any terminal width; the prose columns wrap instead.
+    for col in ("role", "login user"):
+        table.add_column(col, no_wrap=True)
+    for col in ("owns", "reads", "purpose"):
+        table.add_column(col, overflow="fold")
     for name in report.roles:
         spec = ROLES[name.removeprefix("costclose_")]
         table.add_row(

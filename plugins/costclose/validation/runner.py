@@ -19,6 +19,7 @@ from costclose import db, logging_setup
 from costclose.config import settings
 from costclose.errors import CostcloseError
 from costclose.period import Period, parse_period
+from costclose.security.session import step_url
 from costclose.validation import data_docs, gx_engine, store
 from costclose.validation.model import Scope, Stage, ValidationResult
 from costclose.validation.suites import suites_for
@@ -85,7 +86,7 @@ def run(
     scope = Scope(company, period, configured.tolerance if tolerance is None else tolerance)
     to = list(configured.recipients if recipients is None else recipients)
     success_mail = configured.send_success_email if send_success_email is None else send_success_email
-    url = warehouse_url or db.database_url("warehouse")
+    url = warehouse_url or step_url("validate")
     root = docs_root or data_docs_root()
 
     result = validate(scope, stage, url, airflow_run_url)
