@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -230,12 +231,18 @@ def demo(
     from costclose.airflow.approval import answering
     from costclose.demo_erp.cli import remove_company
     from costclose.demo_erp.simulate import seed
+    from costclose.security.roles import apply_roles
 
     cfg = settings()
     try:
         with console.status("starting PostgreSQL ..."):
             erp_url = db.database_url("erp")
-            db.database_url("warehouse")
+            warehouse_url = db.database_url("warehouse")
+        # Least privilege from the start: every step below connects as its own role (extraction writes
+        # raw only, dbt its schemas, posting its ledger, the pack and BI read marts).
+        roles = apply_roles(warehouse_url)
+        os.environ["COSTCLOSE_DB_ROLES"] = "on"
+        console.print(f"database roles: {', '.join(roles.roles)} (each step runs as its own)")
         last = parse_period(DEMO_START)
         for _ in range(DEMO_MONTHS - 1):
             last = last.next()

@@ -1,6 +1,7 @@
 """The real inventory_close DAG, run once through `airflow dags test` on a seeded demo company.
 
 Airflow, cosmos, dbt and the posting run for real; Airflow's metadata is a throw-away SQLite file.
+Database roles are on, as in `make demo`: every step connects as its least-privilege role.
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ def test_close_dag_posts_the_journal_once_and_writes_the_outputs(
         cur.execute("select count(*) from bc.post_value_entry_to_g_l where company = %s", (COMPANY,))
         queued_before = cur.fetchone()[0]
     assert queued_before > 0, "the demo company has value entries waiting for Post Inventory Cost to G/L"
+    from costclose.security.roles import apply_roles
+
+    apply_roles(db.database_url("warehouse"))
+    monkeypatch.setenv("COSTCLOSE_DB_ROLES", "on")
 
     # February's journal is above the default approval threshold: a controller approves it
     metadata = f"sqlite:///{costclose_env / 'airflow' / 'airflow.db'}"
@@ -62,3 +67,23 @@ def test_close_dag_posts_the_journal_once_and_writes_the_outputs(
             (COMPANY, "2026-02-28"),
         )
         assert cur.fetchone()[0] == 0, "every postable entry up to the period end reached the G/L"
+
+    # Each step ran as its own role: what it created during the run is owned by that role.
+    with db.connect(db.database_url("warehouse")) as conn, conn.cursor() as cur:
+        cur.execute(
+            """
+            select n.nspname, r.rolname, count(*)
+            from pg_class c
+            join pg_namespace n on n.oid = c.relnamespace
+            join pg_roles r on r.oid = c.relowner
+            where c.relkind in ('r', 'v', 'p') and n.nspname in ('raw', 'marts', 'outbound', 'posting')
+            group by 1, 2
+            """
+        )
+        owners = {(schema, role) for schema, role, _ in cur.fetchall()}
+    assert owners == {
+        ("raw", "costclose_extract"),
+        ("marts", "costclose_transform"),
+        ("outbound", "costclose_transform"),
+        ("posting", "costclose_posting"),
+    }

@@ -19,13 +19,13 @@ from costclose.config import PROJECT_ROOT
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")
-# PGOPTIONS carries ``-c role=costclose_transform`` when database roles are on (costclose.security).
+# COSTCLOSE_PG_ROLE is ``costclose_transform`` when database roles are on (costclose.security).
 ENV_KEYS = (
     "COSTCLOSE_PG_HOST",
     "COSTCLOSE_PG_PORT",
     "COSTCLOSE_PG_USER",
     "COSTCLOSE_PG_DBNAME",
-    "PGOPTIONS",
+    "COSTCLOSE_PG_ROLE",
 )
 
 

@@ -94,7 +94,7 @@ def write_close_pack(
         out_dir = output_dir(company, p.key)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    url = warehouse_url or step_url("bi")
+    url = warehouse_url or step_url("validate")
     tolerance = _tolerance(company)
     notes: list[str] = []
     with db.connect(url) as conn:

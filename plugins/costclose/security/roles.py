@@ -99,9 +99,10 @@ ROLES: dict[str, RoleSpec] = {
         RoleSpec(
             "validate",
             owns=("validation", "validation_work"),
-            reads=("raw", "marts", "outbound"),
+            # staging too: the close pack (written under this role) names items from stg_bc__items
+            reads=("raw", "staging", "marts", "outbound"),
             create_schemas=True,
-            purpose="Great Expectations gates: reads the warehouse, stores results",
+            purpose="Great Expectations gates and the close pack: read the warehouse, store results",
         ),
         RoleSpec("bi", reads=("marts",), read_only=True, purpose="the BI tool: reads marts, writes nothing"),
     )

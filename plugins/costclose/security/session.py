@@ -13,12 +13,13 @@
 
 dbt reads its connection from ``COSTCLOSE_PG_*`` variables (``costclose.transform.dbt.profile_env``),
 which carry user and password but no startup options: run dbt with a transform login (case 1), or set
-``PGOPTIONS`` to :func:`startup_options` of the URL for case 2 (libpq reads it).
+dbt's ``role`` (``COSTCLOSE_PG_ROLE``) to :func:`startup_role` of the URL for case 2.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
@@ -71,6 +72,13 @@ def startup_options(url: str) -> str | None:
     """
     values = [v for k, v in parse_qsl(urlsplit(url).query) if k == "options"]
     return values[-1] if values else None
+
+
+def startup_role(url: str) -> str | None:
+    """The role a URL's ``options=-c role=NAME`` makes its sessions take (for dbt's ``role``)."""
+    options = startup_options(url) or ""
+    match = re.search(r"(?:^|\s)-c\s*role=(\S+)", options)
+    return match.group(1) if match else None
 
 
 def step_url(

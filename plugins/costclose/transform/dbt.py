@@ -21,7 +21,7 @@ from urllib.parse import unquote, urlsplit
 
 from costclose.config import PROJECT_ROOT
 from costclose.errors import CostcloseError
-from costclose.security.session import startup_options
+from costclose.security.session import startup_role
 
 log = logging.getLogger(__name__)
 
@@ -80,9 +80,10 @@ def profile_env(warehouse_url: str) -> dict[str, str]:
         "COSTCLOSE_PG_USER": unquote(parts.username or "postgres"),
         "COSTCLOSE_PG_PASSWORD": unquote(parts.password or ""),
         "COSTCLOSE_PG_DBNAME": unquote(dbname),
-        # libpq reads PGOPTIONS: a step URL's ``options=-c role=...`` reaches dbt's sessions this way,
-        # as dbt's profile has no field for startup options (costclose.security.session).
-        "PGOPTIONS": startup_options(warehouse_url) or "",
+        # dbt-postgres' ``role`` (profiles.yml): the role a step URL's ``options=-c role=...`` names.
+        # Not PGOPTIONS: an environment variable would leak into every later libpq connection of the
+        # process (the ERP's, Airflow's), not only dbt's.
+        "COSTCLOSE_PG_ROLE": startup_role(warehouse_url) or "",
     }
 
 
