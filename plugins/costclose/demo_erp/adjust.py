@@ -36,6 +36,7 @@ class CostAdjustment:
     _avg_value: dict[str, Decimal]
     _avg_qty: dict[str, Decimal]
     _avg_state: dict[str, AvgState]
+    _unfrozen: dict[int, Ile]
 
     _ve: Callable[..., int]  # Ledger's value entry writer
 
@@ -133,13 +134,65 @@ class CostAdjustment:
                 return False
             return all(p.posting_date < cutoff and p.invoiced_quantity == p.quantity for p, _ in e.applied)
 
-        dropped = {e.entry_no for e in self.entries if settled(e)}
+        gone = [e for e in self.entries if settled(e)]
+        dropped = {e.entry_no for e in gone}
         if dropped:
             self.entries = [e for e in self.entries if e.entry_no not in dropped]
             for item_no, entries in self.by_item.items():
                 self.by_item[item_no] = [e for e in entries if e.entry_no not in dropped]
             self._round_check = {k: v for k, v in self._round_check.items() if k not in dropped}
+        self._freeze(gone)
         return len(dropped)
+
+    def _freeze(self, gone: list[Ile]) -> None:
+        """Cut the links of forgotten entries whose cost can no longer change, so they can be freed.
+
+        A forgotten entry is read again only when Adjust Cost gives it a new value entry: a decrease
+        when one of its inbound entries changes, a transfer receipt when its shipment changes, an
+        output when its order's consumption changes (purchases and positive adjustments are final;
+        forgotten Average entries are folded into the item's running state). Its cost can change only
+        while something upstream is still in ``entries`` (or forgotten but still able to change), so
+        the rest is frozen: its ``applied`` pairs, transfer and order links are dropped (the object
+        itself stays as long as a live decrease reads its cost). Without this, every forgotten entry
+        stayed reachable from the open ones through chains of ``applied`` pairs and the ledger's
+        orders, and memory grew with the whole history. Entries that can still change wait in
+        ``_unfrozen`` for a later prune.
+        """
+        candidates = sorted([*self._unfrozen.values(), *gone], key=lambda e: e.entry_no)
+        live = {e.entry_no for e in self.entries}
+        memo: dict[int, bool] = {}
+
+        def can_change(e: Ile) -> bool:
+            if e.frozen:
+                return False
+            if e.entry_no in live:
+                return True
+            known = memo.get(e.entry_no)
+            if known is not None:
+                return known
+            memo[e.entry_no] = True  # while deciding (the upstream graph has no cycles: entry numbers grow)
+            order = e.production
+            if e.entry_type in ("Output", "Assembly Output"):
+                unfinished = order is None or order.finished_date is None
+                result = unfinished or any(map(can_change, order.consumption))
+            elif self.items[e.item_no].costing_method == "Average":
+                result = False  # folded: Adjust Cost only settles Average entries still in ``by_item``
+            elif e.positive:
+                result = e.transfer_from is not None and can_change(e.transfer_from)
+            else:
+                result = any(can_change(inb) for inb, _ in e.applied)
+            memo[e.entry_no] = result
+            return result
+
+        self._unfrozen = {}
+        for e in candidates:
+            if can_change(e):
+                self._unfrozen[e.entry_no] = e
+                continue
+            e.frozen = True
+            e.applied = []
+            e.transfer_from = e.transfer_to = None
+            e.production = None
 
     def _period_key(self, d: date) -> tuple[int, ...]:
         if self.average_cost_period == "Day":

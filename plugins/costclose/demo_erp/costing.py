@@ -10,7 +10,10 @@ inbound entries get a Rounding entry once fully applied. Revaluations affect a d
 decrease has a lower entry number and a posting date on or before the revaluation date.
 
 The engine keeps the item ledger in memory and hands finished rows (value, application and capacity
-entries) to the caller in batches (``drain``), so the database side is COPY only.
+entries) to the caller in batches (``drain``), so the database side is COPY only. ``prune`` forgets
+settled entries and cuts the links of those whose cost can no longer change, and finished orders are
+handed over (``take_finished_orders``), so memory follows the open state (open entries, recent months,
+released orders), not the history.
 """
 
 from __future__ import annotations
@@ -84,6 +87,8 @@ class Ledger(CostAdjustment):
         self._avg_qty: dict[str, Decimal] = {}
         self._on_hand: dict[tuple[str, str], Decimal] = {}
         self._avg_state: dict[str, AvgState] = {}
+        # Forgotten entries whose cost can still change (see ``prune``): kept linked until they cannot.
+        self._unfrozen: dict[int, Ile] = {}
 
     # ------------------------------------------------------------------ rows
     def drain(self) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
@@ -584,6 +589,16 @@ class Ledger(CostAdjustment):
         order = ProductionOrder(no, order_type, self.items[item_no], loc, qty, due_date=d)
         self.orders.append(order)
         return order
+
+    def take_finished_orders(self) -> list[ProductionOrder]:
+        """Hand over (and forget) the finished orders; the ledger keeps only the released ones.
+
+        Entries that can still be adjusted reach their order through ``Ile.production``.
+        """
+        done = [o for o in self.orders if o.finished_date is not None]
+        if done:
+            self.orders = [o for o in self.orders if o.finished_date is None]
+        return done
 
     def consume(self, order: ProductionOrder, component: str, qty: Decimal, d: date) -> Ile:
         assembly = order.order_type == "Assembly"

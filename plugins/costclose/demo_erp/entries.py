@@ -75,6 +75,8 @@ class Ile:
     last_cost_date: date | None = None
     written: tuple[Any, ...] | None = None  # the row state last handed to the database
     pending_charges: int = 0  # item charges announced but not yet posted
+    # Forgotten and its cost can no longer change: its links to other entries are cut (adjust.prune).
+    frozen: bool = False
 
     @property
     def positive(self) -> bool:

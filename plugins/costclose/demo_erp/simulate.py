@@ -32,10 +32,11 @@ from pathlib import Path
 from typing import Any
 
 import psycopg2
-from psycopg2.extensions import connection
+from psycopg2.extensions import connection, cursor
 
 from costclose.demo_erp import discrepancies as discrepancy_kinds
 from costclose.demo_erp import gl_posting, masterdata, schema, store
+from costclose.demo_erp.bulk import copy_rows
 from costclose.demo_erp.costing import ZERO, Ile, ItemInfo, Ledger, ProductionOrder, r2
 from costclose.demo_erp.errors import DemoErpError
 from costclose.demo_erp.writer import BackgroundWriter
@@ -425,6 +426,7 @@ class Business:
         if close is not None:
             self.allow_from = close[1]  # the engine dates later adjustments from here on
         ile_rows = list(self.ledger.ile_rows(changed_only=True))
+        finished = self.ledger.take_finished_orders()  # written now, so the engine can forget them
 
         def job(conn: connection) -> None:
             if not automatic and not last:
@@ -432,6 +434,8 @@ class Business:
             if close is not None:
                 _close_period(conn, company, *close)
             store.upsert_item_ledger(conn, ile_rows)
+            with conn.cursor() as cur:
+                _write_orders(cur, company, finished)
             conn.commit()
 
         self.writer.submit(job)
@@ -469,49 +473,8 @@ class Business:
 
     def _finish_run(self) -> None:
         store.write_item_ledger(self.conn, self.ledger)
-        rows = [
-            (
-                self.company,
-                "Finished" if o.finished_date else "Released",
-                o.no,
-                o.item.no,
-                "Item",
-                o.item.no,
-                o.due_date,
-                o.finished_date,
-                o.location_code,
-                o.quantity,
-                o.item.inventory_posting_group,
-                o.item.gen_prod_posting_group,
-                "",
-            )
-            for o in self.ledger.orders
-            if o.order_type == "Production"
-        ]
-        from costclose.demo_erp.bulk import copy_rows
-
         with self.conn.cursor() as cur:
-            copy_rows(
-                cur,
-                "bc",
-                "production_order",
-                [
-                    "company",
-                    "status",
-                    "no",
-                    "description",
-                    "source_type",
-                    "source_no",
-                    "due_date",
-                    "finished_date",
-                    "location_code",
-                    "quantity",
-                    "inventory_posting_group",
-                    "gen_prod_posting_group",
-                    "gen_bus_posting_group",
-                ],
-                rows,
-            )
+            _write_orders(cur, self.company, self.ledger.orders)
             for item_no, std in self.ledger.standard_cost.items():
                 if self.items[item_no].costing_method == "Standard":
                     cur.execute(
@@ -523,6 +486,47 @@ class Business:
                 "update bc.inventory_setup set automatic_cost_posting = %s where company = %s",
                 (self.months <= self.auto_months, self.company),
             )
+
+
+ORDER_COLUMNS = [
+    "company",
+    "status",
+    "no",
+    "description",
+    "source_type",
+    "source_no",
+    "due_date",
+    "finished_date",
+    "location_code",
+    "quantity",
+    "inventory_posting_group",
+    "gen_prod_posting_group",
+    "gen_bus_posting_group",
+]
+
+
+def _write_orders(cur: cursor, company: str, orders: list[ProductionOrder]) -> None:
+    """COPY the production orders among ``orders`` (assembly orders have no Production Order row)."""
+    rows = [
+        (
+            company,
+            "Finished" if o.finished_date else "Released",
+            o.no,
+            o.item.no,
+            "Item",
+            o.item.no,
+            o.due_date,
+            o.finished_date,
+            o.location_code,
+            o.quantity,
+            o.item.inventory_posting_group,
+            o.item.gen_prod_posting_group,
+            "",
+        )
+        for o in orders
+        if o.order_type == "Production"
+    ]
+    copy_rows(cur, "bc", "production_order", ORDER_COLUMNS, rows)
 
 
 def _close_period(conn: connection, company: str, period: date, allow_from: date) -> None:
