@@ -84,7 +84,8 @@ class Business:
     routings: dict[str, list[tuple[str, str, Decimal]]] = field(default_factory=dict)
     assembly_boms: dict[str, list[tuple[str, str, Decimal]]] = field(default_factory=dict)
     auto_months: int = 0
-    window_months: int = 4  # entries older than this many months are settled and leave memory
+    # Settled entries leave memory this many months after the month they are dated in (0: at its end).
+    window_months: int = 0
     automatic: bool = True  # Automatic Cost Posting in the month being simulated
     ledger: Ledger = field(init=False)
     writer: BackgroundWriter = field(init=False)
@@ -563,12 +564,14 @@ def seed(
     start: date = DEFAULT_START,
     discrepancies: bool = False,
     manifest_path: Path | None = None,
-    window_months: int = 4,
+    window_months: int = 0,
 ) -> dict[str, Any]:
     """Create ``company`` in the demo ERP and post ``months`` of business; returns the manifest.
 
-    ``window_months``: item ledger entries settled for this many months leave memory (they are
-    written first), which bounds memory on long, large runs without changing any result.
+    ``window_months``: item ledger entries leave memory at the end of the month they are settled in
+    (or this many months later; they are written first), and forgotten entries whose cost can no longer
+    change are unlinked, so memory follows the open state (open entries, the month being simulated,
+    released orders), not the history, without changing any result.
 
     The manifest (see ``discrepancies`` and README.md) lists what was injected and the exact
     per-account, per-period differences between the G/L and what the value entries imply. It is also
