@@ -52,7 +52,7 @@ def test_exposures_name_the_dashboard_the_close_pack_and_the_posting_task(manife
     dashboard = manifest.exposures["exposure.costclose.inventory_close_dashboard"]
     assert (dashboard.type.value, dashboard.url) == (
         "dashboard",
-        "http://localhost:3000/dashboard/inventory-close",
+        "http://localhost:3000/",
     )
     assert {
         "fct_inventory_gl_reconciliation",

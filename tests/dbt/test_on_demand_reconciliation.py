@@ -3,26 +3,23 @@ location and item filters, equal to the period mart without filters."""
 
 from __future__ import annotations
 
-import json
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from dbt_warehouse import MFG, OPEN, Warehouse
 
-from costclose.transform import dbt
+from costclose.transform import on_demand
 
 
 def reconciliation(warehouse: Warehouse, **arguments: Any) -> list[dict[str, Any]]:
-    """The macro's rows through ``dbt show --inline`` (JSON literals are valid Jinja)."""
-    rendered = ", ".join(f"{name}={json.dumps(value)}" for name, value in arguments.items())
-    run = dbt.run_dbt(
-        ["show", "--inline", f"{{{{ inventory_gl_reconciliation_on_demand({rendered}) }}}}", "--limit", "-1"],
-        warehouse.url,
-        target_path=warehouse.target_path,
-        check=True,
+    """The matrix through the product's entry point (``costclose transform reconciliation`` calls it)."""
+    for name in ("start_date", "end_date"):
+        if name in arguments:
+            arguments[name] = date.fromisoformat(arguments[name])
+    return on_demand.inventory_gl_reconciliation(
+        warehouse.url, target_path=warehouse.target_path, **arguments
     )
-    table = run.result.results[0].agate_table
-    return [dict(zip(table.column_names, row, strict=True)) for row in table.rows]
 
 
 def by_row(rows: list[dict[str, Any]], column: str) -> dict[str, Decimal | None]:
@@ -69,3 +66,16 @@ def test_an_item_filter_drops_capacity_so_wip_does_not_reconcile(warehouse: Ware
     )
     assert by_row(component, "wip_inventory")["Total"] == Decimal("149.4")
     assert by_row(component, "wip_inventory")["G/L Total"] == Decimal("269.4")
+
+
+def test_the_cli_prints_the_matrix_for_a_location(warehouse: Warehouse) -> None:
+    from typer.testing import CliRunner
+
+    from costclose.cli import app
+
+    args = ["transform", "reconciliation", "--end", "2024-03-31", "--location", "EAST", "--company", OPEN]
+    args += ["--url", warehouse.url, "--target-path", str(warehouse.target_path)]
+    result = CliRunner().invoke(app, args, env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    assert "G/L Total" in result.output
+    assert "4152.8" in result.output

@@ -102,3 +102,46 @@ def valuation_command(
     for row in rows:
         table.add_row(*(str(row[c]) for c in columns))
     console.print(table)
+
+
+@app.command("reconciliation")
+def reconciliation_command(
+    start: Annotated[str | None, typer.Option(help="Starting date, 2024-01-01.")] = None,
+    end: Annotated[str | None, typer.Option(help="Ending date, 2024-01-31 (default: no limit).")] = None,
+    location: Annotated[
+        list[str] | None, typer.Option(help="Location filter, item side only (repeatable).")
+    ] = None,
+    item: Annotated[list[str] | None, typer.Option(help="Item filter (repeatable).")] = None,
+    company: Annotated[str | None, typer.Option(help="One company.")] = None,
+    url: UrlOption = None,
+    target_path: Annotated[Path | None, typer.Option(hidden=True)] = None,
+) -> None:
+    """Inventory - G/L Reconciliation matrix for any dates and BC's location/item filters."""
+    rows = on_demand.inventory_gl_reconciliation(
+        _url(url),
+        start_date=_date(start),
+        end_date=_date(end),
+        location_codes=location,
+        item_nos=item,
+        company=company,
+        target_path=target_path,
+    )
+    table = Table(title=f"Inventory - G/L Reconciliation {start or '...'} .. {end or '...'}")
+    columns = [
+        "company",
+        "matrix_row",
+        "inventory",
+        "inventory_interim",
+        "wip_inventory",
+        "total",
+        "gl_total",
+    ]
+    columns += ["difference", "warning"]
+    present = [c for c in columns if not rows or c in rows[0]]
+    for column in present:
+        table.add_column(
+            column, justify="left" if column in {"company", "matrix_row", "warning"} else "right"
+        )
+    for row in rows:
+        table.add_row(*("" if row[c] is None else str(row[c]) for c in present))
+    console.print(table)
