@@ -39,7 +39,7 @@ format: setup  ## apply ruff's formatting and fixes
 	$(RUN) ruff check --fix .
 
 unit: setup browser  ## the test suite without lint
-	$(RUN) pytest -n 2 --dist loadfile
+	$(RUN) pytest -n 2 --dist loadfile --durations=15
 
 test: lint unit  ## lint + the whole test suite
 

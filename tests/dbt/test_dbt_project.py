@@ -36,7 +36,12 @@ def test_profile_env_from_url() -> None:
         "COSTCLOSE_PG_USER": "alice",
         "COSTCLOSE_PG_PASSWORD": "s@cret",
         "COSTCLOSE_PG_DBNAME": "wh",
+        "COSTCLOSE_PG_ROLE": "",
     }
+    with_role = dbt.profile_env(
+        "postgresql://postgres@127.0.0.1:5432/wh?options=-c%20role%3Dcostclose_transform"
+    )
+    assert with_role["COSTCLOSE_PG_ROLE"] == "costclose_transform"
 
 
 def test_nightly_selector_leaves_out_the_point_in_time_reports(tmp_path: Path) -> None:

@@ -130,17 +130,27 @@ def _post(args: dict[str, Any]) -> None:
 
 
 def _close(args: dict[str, Any]) -> None:
+    """``costclose close`` (run_close, which takes the close lock itself); prints LOCKED once it holds it."""
+    from collections.abc import Iterator
+    from contextlib import contextmanager
     from pathlib import Path
 
+    from costclose import locks
     from costclose.close_cli import run_close
     from costclose.errors import CostcloseError
-    from costclose.locks import close_lock
 
-    try:
-        with close_lock(args["company"], args["period"]):
+    real_lock = locks.close_lock
+
+    @contextmanager
+    def announcing_lock(*a: Any, **k: Any) -> Iterator[None]:
+        with real_lock(*a, **k):
             print("LOCKED", flush=True)
-            out = Path(args["out"])
-            result = run_close(args["company"], args["period"], post=False, target=None, out=out)
+            yield
+
+    locks.close_lock = announcing_lock
+    try:
+        out = Path(args["out"])
+        result = run_close(args["company"], args["period"], post=False, target=None, out=out)
     except CostcloseError as exc:
         print(f"ERROR {exc}", flush=True)
         sys.exit(1)
