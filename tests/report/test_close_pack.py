@@ -137,7 +137,14 @@ def test_wip_cost_spec_and_cost_shares_equal_their_marts(pack: Pack, pack_wareho
             (COMPANY, END),
         )
     )
-    assert set(by_share) == {"Sales", "Inventory"}
+    by_share |= dict(
+        pack_warehouse.query(
+            "select 'WIP Inventory', sum(total) from marts.fct_cost_shares_breakdown_wip"
+            " where company = %s and end_date = %s having count(*) > 0",
+            (COMPANY, END),
+        )
+    )
+    assert set(by_share) == {"Sales", "Inventory", "WIP Inventory"}
     for share, amount in by_share.items():
         assert total([r for r in shares if r["print_cost_share"] == share], "total") == amount
 

@@ -250,7 +250,21 @@ COST_SHARES = ReportSpec(
         from {cost_shares} as c
         left join {items} as i on i.company = c.company and i.item_no = c.item_no
         where c.company = %(company)s and c.start_date = %(period_start)s and c.end_date = %(period_end)s
-        order by 1 desc, 2, c.item_no
+        union all
+        -- the WIP Inventory print: one line per production order (No. = the order), grouped by the
+        -- produced item's inventory posting group
+        select
+            'WIP Inventory',
+            coalesce(i.inventory_posting_group, ''),
+            w.production_order_no,
+            w.description,
+            trim_scale(w.quantity),
+            {wip_shares},
+            {wip_variances}
+        from {wip} as w
+        left join {items} as i on i.company = w.company and i.item_no = w.source_no
+        where w.company = %(company)s and w.start_date = %(period_start)s and w.end_date = %(period_end)s
+        order by 1 desc, 2, 3
         """
     ).format(
         shares=sql.SQL(", ").join(
@@ -261,11 +275,19 @@ COST_SHARES = ReportSpec(
             sql.SQL("trim_scale(c.{}) as {}").format(sql.Identifier(name), sql.Identifier(name))
             for name, _ in _VARIANCES
         ),
+        wip_shares=sql.SQL(", ").join(
+            sql.SQL("trim_scale(w.{})").format(sql.Identifier(src)) for _, _, src in _SHARES
+        ),
+        wip_variances=sql.SQL(", ").join(
+            sql.SQL("trim_scale(w.{})").format(sql.Identifier(name)) for name, _ in _VARIANCES
+        ),
         cost_shares=_rel(MARTS, "fct_cost_shares_breakdown"),
+        wip=_rel(MARTS, "fct_cost_shares_breakdown_wip"),
         items=ITEMS,
     ),
     group_by=("print_cost_share", "inventory_posting_group"),
-    # Sales and Inventory are two prints of the report in BC: a total across both means nothing.
+    # Sales, Inventory and WIP Inventory are three prints of the report in BC: a total across them
+    # means nothing.
     report_total=False,
 )
 
