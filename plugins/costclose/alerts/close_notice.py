@@ -12,9 +12,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from html import escape
 from typing import Any
 
-from costclose.alerts.content import Email, _e, html_table, text_table
+from costclose.alerts.content import Email, html_table, text_table
 from costclose.alerts.mail import send_mail
 from costclose.alerts.recipients import company_alerting
 
@@ -53,9 +54,9 @@ def close_notice_email(
         ]
     )
     html = (
-        f"<p>The inventory cost close of <b>{_e(company)}</b> for <b>{_e(period)}</b> finished: "
-        f"{_e(status)}.</p><p>{_e(posted)}</p>"
-        f"{html_table(headers, rows, numeric={1, 2, 3})}<p>{_e(pack_line)}</p>"
+        f"<p>The inventory cost close of <b>{escape(company)}</b> for <b>{escape(period)}</b> finished: "
+        f"{escape(status)}.</p><p>{escape(posted)}</p>"
+        f"{html_table(headers, rows, numeric={1, 2, 3})}<p>{escape(pack_line)}</p>"
     )
     return Email(subject=subject, text=text, html=html)
 

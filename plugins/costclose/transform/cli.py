@@ -74,15 +74,33 @@ def docs_command(url: UrlOption = None) -> None:
     console.print(f"docs written to {dbt.PROJECT_DIR / 'target'}")
 
 
+StartOption = Annotated[str | None, typer.Option("--start", help="Starting date, 2024-01-01.")]
+EndOption = Annotated[str | None, typer.Option("--end", help="Ending date, 2024-01-31 (default: no limit).")]
+ItemOption = Annotated[list[str] | None, typer.Option("--item", help="Item filter (repeatable).")]
+CompanyOption = Annotated[str | None, typer.Option("--company", help="One company.")]
+TargetPathOption = Annotated[Path | None, typer.Option("--target-path", hidden=True)]
+
+
+def _print_rows(title: str, rows: list[dict], columns: list[str], text_columns: set[str]) -> None:
+    """One table of an on-demand report: the columns the rows have, text left and figures right."""
+    table = Table(title=title)
+    present = [c for c in columns if not rows or c in rows[0]]
+    for column in present:
+        table.add_column(column, justify="left" if column in text_columns else "right")
+    for row in rows:
+        table.add_row(*("" if row[c] is None else str(row[c]) for c in present))
+    console.print(table)
+
+
 @app.command("valuation")
 def valuation_command(
-    start: Annotated[str | None, typer.Option(help="Starting date, 2024-01-01.")] = None,
-    end: Annotated[str | None, typer.Option(help="Ending date, 2024-01-31 (default: no limit).")] = None,
+    start: StartOption = None,
+    end: EndOption = None,
     location: Annotated[list[str] | None, typer.Option(help="Location filter (repeatable).")] = None,
-    item: Annotated[list[str] | None, typer.Option(help="Item filter (repeatable).")] = None,
-    company: Annotated[str | None, typer.Option(help="One company.")] = None,
+    item: ItemOption = None,
+    company: CompanyOption = None,
     url: UrlOption = None,
-    target_path: Annotated[Path | None, typer.Option(hidden=True)] = None,
+    target_path: TargetPathOption = None,
 ) -> None:
     """Inventory Valuation (report 1001) for any dates and filters."""
     rows = on_demand.inventory_valuation(
@@ -94,27 +112,23 @@ def valuation_command(
         company=company,
         target_path=target_path,
     )
-    table = Table(title=f"Inventory Valuation {start or '...'} .. {end or '...'}")
     columns = ["company", "item_no", "starting_value", "increases_value", "decreases_value", "ending_value"]
     columns += ["ending_quantity", "cost_posted_to_g_l"]
-    for column in columns:
-        table.add_column(column, justify="left" if column in {"company", "item_no"} else "right")
-    for row in rows:
-        table.add_row(*(str(row[c]) for c in columns))
-    console.print(table)
+    title = f"Inventory Valuation {start or '...'} .. {end or '...'}"
+    _print_rows(title, rows, columns, {"company", "item_no"})
 
 
 @app.command("reconciliation")
 def reconciliation_command(
-    start: Annotated[str | None, typer.Option(help="Starting date, 2024-01-01.")] = None,
-    end: Annotated[str | None, typer.Option(help="Ending date, 2024-01-31 (default: no limit).")] = None,
+    start: StartOption = None,
+    end: EndOption = None,
     location: Annotated[
         list[str] | None, typer.Option(help="Location filter, item side only (repeatable).")
     ] = None,
-    item: Annotated[list[str] | None, typer.Option(help="Item filter (repeatable).")] = None,
-    company: Annotated[str | None, typer.Option(help="One company.")] = None,
+    item: ItemOption = None,
+    company: CompanyOption = None,
     url: UrlOption = None,
-    target_path: Annotated[Path | None, typer.Option(hidden=True)] = None,
+    target_path: TargetPathOption = None,
 ) -> None:
     """Inventory - G/L Reconciliation matrix for any dates and BC's location/item filters."""
     rows = on_demand.inventory_gl_reconciliation(
@@ -126,22 +140,11 @@ def reconciliation_command(
         company=company,
         target_path=target_path,
     )
-    table = Table(title=f"Inventory - G/L Reconciliation {start or '...'} .. {end or '...'}")
-    columns = [
-        "company",
-        "matrix_row",
-        "inventory",
-        "inventory_interim",
-        "wip_inventory",
-        "total",
-        "gl_total",
-    ]
-    columns += ["difference", "warning"]
-    present = [c for c in columns if not rows or c in rows[0]]
-    for column in present:
-        table.add_column(
-            column, justify="left" if column in {"company", "matrix_row", "warning"} else "right"
-        )
-    for row in rows:
-        table.add_row(*("" if row[c] is None else str(row[c]) for c in present))
-    console.print(table)
+    columns = ["company", "matrix_row", "inventory", "inventory_interim", "wip_inventory", "total"]
+    columns += ["gl_total", "difference", "warning"]
+    _print_rows(
+        f"Inventory - G/L Reconciliation {start or '...'} .. {end or '...'}",
+        rows,
+        columns,
+        {"company", "matrix_row", "warning"},
+    )
