@@ -26,12 +26,14 @@ part 3) are printed next to the figures; a missed target is reported, not hidden
 from __future__ import annotations
 
 import argparse
-import io
+import json
 import math
 import os
 import platform
 import resource
 import shutil
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -134,18 +136,20 @@ def _scalar(url: str, query: str, params: tuple[Any, ...] = ()) -> Any:
         return cur.fetchone()[0]
 
 
-def _copy_floor(erp: str) -> None:
-    """COPY the value entries out of the ERP into memory and back into an unindexed table."""
+def _copy_floor(erp: str, spool: Path) -> None:
+    """COPY the value entries out of the ERP into a file and back into an unindexed table.
+
+    The rows go through a file on disk, not memory: at 10 million entries they are several GiB, and the
+    connectors' batches also leave the client process, so the floor pays the same trip."""
     from costclose import db
 
-    buf = io.StringIO()
-    with db.connect(erp) as conn, conn.cursor() as cur:
-        cur.copy_expert("copy bc.value_entry to stdout", buf)
-    buf.seek(0)
-    with db.connect(erp) as conn, conn.cursor() as cur:
+    with db.connect(erp) as conn, conn.cursor() as cur, spool.open("wb") as out:
+        cur.copy_expert("copy bc.value_entry to stdout", out)
+    with db.connect(erp) as conn, conn.cursor() as cur, spool.open("rb") as src:
         cur.execute("create temp table bench_copy (like bc.value_entry)")
-        cur.copy_expert("copy bench_copy from stdin", buf)
+        cur.copy_expert("copy bench_copy from stdin", src)
         conn.commit()
+    spool.unlink()
 
 
 def _scan(erp: str) -> None:
@@ -230,17 +234,43 @@ class Bench:
         return _timed(self.figures, key, label, fn)
 
 
-def _seed_and_floor(b: Bench, entries: int, months: int) -> None:
-    from costclose.demo_erp.simulate import seed
+def _seed_child(b: Bench, months: int, scale: float, items: int | None) -> None:
+    """Seed through the CLI in a child process, so the seeder's memory is measured on its own (it is the
+    demo ERP's, not the close's) and the bench process holds only what the close holds."""
+    cmd = [sys.executable, "-c", "from costclose.cli import main; main()", "demo-erp", "seed"]
+    cmd += ["--company", COMPANY, "--months", str(months), "--scale", f"{scale:.2f}", "--seed", "3"]
+    if items:
+        cmd += ["--items", str(items)]
+    started = time.perf_counter()
+    # the child reports its own peak RSS through getrusage(RUSAGE_CHILDREN) once it has been waited for
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    b.figures.rss_mib["seeding process (demo ERP)"] = (
+        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    )
+    seconds = time.perf_counter() - started
+    (b.home / "seeded.json").write_text(
+        json.dumps({"months": months, "scale": scale, "items": items, "seconds": seconds})
+    )
 
+
+def _seed_and_floor(b: Bench, entries: int, months: int, items: int | None) -> None:
     f = b.figures
-    scale = max(entries / (VE_PER_SCALE_MONTH * months), 0.05)
-    label = f"seed demo ERP ({months} months, scale {scale:.1f})"
-    b.timed("seed", label, lambda: seed(b.erp, company=COMPANY, months=months, scale=scale, seed=3))
+    seeded = b.home / "seeded.json"
+    if seeded.exists():
+        # --home of an earlier run: the company is already in its ERP; the seed figures are that run's
+        earlier = json.loads(seeded.read_text())
+        f.seconds["seed"] = earlier["seconds"]
+        console.print(f"reusing the company seeded in {b.home} ({earlier})")
+    else:
+        scale = max(entries / (VE_PER_SCALE_MONTH * months), 0.05)
+        label = f"seed demo ERP ({months} months, scale {scale:.1f}, items {items or 'CRONUS'})"
+        b.timed("seed", label, lambda: _seed_child(b, months, scale, items))
     f.entries = int(_scalar(b.erp, "select count(*) from bc.value_entry"))
     f.rows["seed"] = f.rows["copy"] = f.entries
     console.print(f"value entries: {f.entries:,} ({f.rate('seed', 'seed'):,.0f}/s seeded)")
-    b.timed("copy", "(a) floor: COPY value entries out and in", lambda: _copy_floor(b.erp))
+    b.timed(
+        "copy", "(a) floor: COPY value entries out and in", lambda: _copy_floor(b.erp, b.home / "copy.spool")
+    )
     b.timed("scan", "(a) floor: one aggregating scan", lambda: _scan(b.erp))
 
 
@@ -335,9 +365,35 @@ def _nightly(b: Bench) -> None:
     )
 
 
-def run_once(entries: int, months: int, keep: bool) -> Figures:
-    """One complete run against a fresh embedded server in a temporary COSTCLOSE_HOME."""
-    home = Path(tempfile.mkdtemp(prefix="costclose-bench-"))
+def _fresh_warehouses(server: str, names: list[str]) -> None:
+    """Drop and create the warehouses, so a run on a reused home extracts and builds from nothing."""
+    from psycopg2 import sql
+
+    from costclose import db
+
+    with db.connect(server) as conn:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            for name in names:
+                cur.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+    for name in names:
+        db.ensure_database(server, name)
+
+
+def run_once(
+    entries: int,
+    months: int,
+    keep: bool,
+    items: int | None = None,
+    home: Path | None = None,
+    seed_only: bool = False,
+) -> Figures:
+    """One complete run against an embedded server in a temporary COSTCLOSE_HOME (or ``home``: a kept
+    one, whose seeded company is reused; warehouses are rebuilt from nothing; the nightly step changes
+    its ERP, so a third run on it measures a company that had two nights of changes)."""
+    keep = keep or home is not None
+    home = home or Path(tempfile.mkdtemp(prefix="costclose-bench-"))
+    home.mkdir(parents=True, exist_ok=True)
     os.environ["COSTCLOSE_HOME"] = str(home)
     os.environ.pop("COSTCLOSE_DATABASE_URL", None)
     os.environ["COSTCLOSE_CONFIG"] = str(_write_config(home))
@@ -351,6 +407,10 @@ def run_once(entries: int, months: int, keep: bool) -> Figures:
     logging_setup.quiet()
     server = db.server_url()
     db.ensure_database(server, "bench_bc2adls")
+    warehouse = db.database_url("warehouse")
+    _fresh_warehouses(server, [warehouse.rsplit("/", 1)[-1].split("?")[0], "bench_bc2adls"])
+    shutil.rmtree(home / "bc2adls", ignore_errors=True)
+    shutil.rmtree(home / "cache", ignore_errors=True)
     b = Bench(
         home,
         db.database_url("erp"),
@@ -360,7 +420,9 @@ def run_once(entries: int, months: int, keep: bool) -> Figures:
     )
     try:
         with PostgresMemory(config.settings().pg_dir) as pg_memory:
-            _seed_and_floor(b, entries, months)
+            _seed_and_floor(b, entries, months, items)
+            if seed_only:
+                return b.figures
             _extract(b)
             _transform_and_close(b)
             _nightly(b)
@@ -374,7 +436,7 @@ def run_once(entries: int, months: int, keep: bool) -> Figures:
             console.print(f"kept {home}")
     rss = b.figures.rss_mib
     rss["bench process (dbt, GX in-process)"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    rss["child processes"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    rss["child processes (largest)"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return b.figures
 
 
@@ -495,11 +557,33 @@ def main() -> None:
     parser.add_argument("--months", type=int, default=MONTHS, help="months of business (default 14)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary COSTCLOSE_HOME")
     parser.add_argument("--no-record", action="store_true", help="do not append to bench/RESULTS.md")
+    parser.add_argument(
+        "--items", type=int, help="items of the company (issue 9: 20000); default CRONUS's own items"
+    )
+    parser.add_argument(
+        "--home",
+        type=Path,
+        help="COSTCLOSE_HOME to use and keep; a company seeded there by an earlier run is reused "
+        "(one --entries only)",
+    )
+    parser.add_argument(
+        "--seed-only",
+        action="store_true",
+        help="seed the company into --home (and measure the floor), then stop; a later run with the same "
+        "--home measures the rest",
+    )
     args = parser.parse_args()
+    if args.seed_only and not args.home:
+        parser.error("--seed-only needs --home")
+    if args.home and len(args.entries or []) > 1:
+        parser.error("--home takes one --entries")
     runs = []
     for entries in sorted(args.entries or [60_000]):
         console.rule(f"{entries:,} value entries requested, {args.months} months")
-        figures = run_once(entries, args.months, args.keep)
+        figures = run_once(entries, args.months, args.keep, args.items, args.home, args.seed_only)
+        if args.seed_only:
+            console.print(f"seeded {figures.entries:,} value entries into {args.home}")
+            continue
         summary = report(figures)
         if not args.no_record:
             record(figures, summary)
