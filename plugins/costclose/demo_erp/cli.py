@@ -68,6 +68,14 @@ def seed_command(
         Path | None, typer.Option(help="Where to write the ground-truth manifest JSON.")
     ] = None,
     replace: Annotated[bool, typer.Option(help="Replace the company if it is already seeded.")] = False,
+    items: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Items of the company (issue 9: 20000); above CRONUS's own, generated items cloned from "
+            "CRONUS's purchasable items (X-BENCH-000001, ...) fill up to it, traded at every location.",
+        ),
+    ] = None,
 ) -> None:
     """Create the company from the CRONUS setup and post months of business the way BC does."""
     from costclose.demo_erp import simulate
@@ -91,6 +99,7 @@ def seed_command(
             start=first,
             discrepancies=discrepancies,
             manifest_path=path,
+            items=items,
         )
     table = Table(title=f"demo ERP company {company}")
     table.add_column("table")

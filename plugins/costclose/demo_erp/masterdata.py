@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -166,6 +167,67 @@ def _item_rows() -> list[dict[str, Any]]:
     return rows
 
 
+# Generated items (``--items N``): numbered after every CRONUS item number (upper-case letters and
+# digits sort before "X-" in any collation: CRONUS's last is WRB-2001).
+GENERATED_PREFIX = "X-BENCH-"
+TEMPLATE_METHODS = frozenset({"FIFO", "LIFO", "Average", "Standard"})
+
+
+def is_generated(item_no: str) -> bool:
+    return item_no.startswith(GENERATED_PREFIX)
+
+
+def template_items(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """CRONUS's purchasable inventory items with a cost, the templates of generated items (by item no.).
+
+    Specific items are left out: the simulator trades Specific items only through production.
+    """
+    return sorted(
+        (
+            r
+            for r in rows
+            if r["type"] == "Inventory"
+            and r["replenishment_system"] == "Purchase"
+            and r["unit_cost"] > 0
+            and r["costing_method"] in TEMPLATE_METHODS
+        ),
+        key=lambda r: r["no"],
+    )
+
+
+def generated_item_rows(rows: list[dict[str, Any]], total: int) -> list[dict[str, Any]]:
+    """Items added to ``rows`` up to ``total`` items, cloned in turn from the templates.
+
+    Cycling through the templates keeps their proportions of posting groups and costing methods; each
+    clone's costs are the template's times a factor in [0.5, 1.5], from a fixed generator, so the same
+    ``total`` gives the same items for every seed.
+    """
+    templates = template_items(rows)
+    count = total - len(rows)
+    if count <= 0 or not templates:
+        return []
+    rng = random.Random(total)  # noqa: S311 - deterministic test data, not cryptography
+    out: list[dict[str, Any]] = []
+    for n in range(1, count + 1):
+        tpl = templates[(n - 1) % len(templates)]
+        factor = Decimal(rng.randint(500, 1500)) / 1000
+        unit_cost = (tpl["unit_cost"] * factor).quantize(Decimal("0.01"))
+        out.append(
+            {
+                **tpl,
+                "no": f"{GENERATED_PREFIX}{n:06d}",
+                "description": f"{tpl['description']} (bench {n})"[:100],
+                "unit_cost": unit_cost,
+                "last_direct_cost": unit_cost,
+                "standard_cost": unit_cost if tpl["costing_method"] == "Standard" else Decimal(0),
+                "unit_price": (tpl["unit_price"] * factor).quantize(Decimal("0.01")),
+                "cost_is_adjusted": True,
+                "vendor_no": "10000",
+            }
+        )
+    return out
+
+
 def month_starts(start: date, count: int) -> list[date]:
     out = []
     y, m = start.year, start.month
@@ -216,17 +278,24 @@ def load_company(
     months: int,
     automatic_cost_posting: bool = False,
     expected_cost_posting: bool = False,
+    items: int | None = None,
 ) -> None:
     """Create ``company`` with the CRONUS setup and the additions; periods cover ``months`` from ``start``.
 
     Accounting periods run monthly from ``start`` for ``months`` + 12 months (room for the close to
     post into the following year); none is closed yet, the simulator closes them as time passes.
+    ``items``: when above the setup's own items, generated items (``generated_item_rows``) fill up to it.
     """
     with conn.cursor() as cur:
         load_posting_rules(cur)
         copy_rows(cur, SCHEMA, "company", ["name", "display_name"], [(company, f"{company} (demo)")])
         for file_name, table in CSV_TABLES:
-            rows = _item_rows() if table is bc_schema.ITEM else list(csv_rows(file_name, table))
+            if table is bc_schema.ITEM:
+                rows = _item_rows()
+                if items is not None:
+                    rows.extend(generated_item_rows(rows, items))
+            else:
+                rows = list(csv_rows(file_name, table))
             insert_rows(cur, table, company, rows)
         copy_rows(
             cur,

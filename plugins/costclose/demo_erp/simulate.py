@@ -13,6 +13,13 @@ so later adjustments of old entries are dated at the first allowed date.
 
 Scale: ``scale`` 1 is a few thousand value entries over 14 months; volume grows linearly with it. Rows
 leave the engine in batches (``store.flush``) so the database side is COPY only.
+
+Generated items (``seed(..., items=N)``, see ``masterdata.generated_item_rows``) take their share of the
+daily purchases, sales, adjustments and transfers (their number over all tradeable items), at every
+location whose Inventory Posting Setup covers their posting group; transfers between them go through an
+in-transit location when one is set up (shipment, then receipt 1-3 days later). Generated items whose
+Gen. Prod. Posting Group has no COGS account (RAW MAT) are not sold: their stock is used up by negative
+adjustments. Without generated items no random draw changes, so the ledgers are those of CRONUS alone.
 """
 
 from __future__ import annotations
@@ -84,6 +91,13 @@ class Business:
     routings: dict[str, list[tuple[str, str, Decimal]]] = field(default_factory=dict)
     assembly_boms: dict[str, list[tuple[str, str, Decimal]]] = field(default_factory=dict)
     auto_months: int = 0
+    # Generated items: their numbers, the locations (and in-transit locations) their inventory posting
+    # group is set up for, and those that can be sold (General Posting Setup has a COGS account).
+    bench_items: list[str] = field(default_factory=list)
+    bench_locations: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    bench_transit: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    bench_sellable: set[str] = field(default_factory=set)
+    bench_share: float = 0.0
     # Settled entries leave memory this many months after the month they are dated in (0: at its end).
     window_months: int = 0
     automatic: bool = True  # Automatic Cost Posting in the month being simulated
@@ -144,6 +158,7 @@ class Business:
             )
             for parent, typ, no, qty in cur.fetchall():
                 self.assembly_boms.setdefault(parent, []).append((typ, no, qty))
+            self._load_bench_setup(cur, raw_items)
         wc = {w[0]: w for w in self.work_centers}
         for no, method, ipg, gpg, unit_cost, std, ind, ohr, typ, _ in raw_items:
             if typ != "Inventory":
@@ -171,6 +186,40 @@ class Business:
                 std_capacity_overhead=std_parts[2],
             )
 
+    def _load_bench_setup(self, cur: cursor, raw_items: list[tuple[Any, ...]]) -> None:
+        """Pools of the generated items: where each posting group can be stocked and which can be sold."""
+        self.bench_items = [r[0] for r in raw_items if masterdata.is_generated(r[0]) and r[8] == "Inventory"]
+        if not self.bench_items:
+            return
+        cur.execute(
+            "select s.invt_posting_group_code, s.location_code, l.use_as_in_transit "
+            "from bc.inventory_posting_setup s join bc.location l "
+            "on l.company = s.company and l.code = s.location_code "
+            "where s.company = %s order by s.invt_posting_group_code, s.location_code",
+            (self.company,),
+        )
+        stock: dict[str, list[str]] = defaultdict(list)
+        transit: dict[str, list[str]] = defaultdict(list)
+        for group, loc, in_transit in cur.fetchall():
+            (transit if in_transit else stock)[group].append(loc)
+        self.bench_locations = {g: tuple(locs) for g, locs in stock.items()}
+        self.bench_transit = {g: tuple(locs) for g, locs in transit.items()}
+        cur.execute(
+            "select gen_prod_posting_group from bc.general_posting_setup where company = %s "
+            "and gen_bus_posting_group = any(%s) group by gen_prod_posting_group "
+            "having bool_and(cogs_account <> '')",
+            (self.company, [g for g, _, _ in CUSTOMER_GROUPS]),
+        )
+        sellable_groups = {r[0] for r in cur.fetchall()}
+        by_no = {r[0]: r for r in raw_items}
+        self.bench_sellable = {i for i in self.bench_items if by_no[i][3] in sellable_groups}
+        unstockable = [i for i in self.bench_items if by_no[i][2] not in self.bench_locations]
+        if unstockable:
+            raise DemoErpError(
+                f"Generated item {unstockable[0]} has inventory posting group {by_no[unstockable[0]][2]!r}, "
+                "which no Inventory Posting Setup row covers; add one or seed without --items."
+            )
+
     @staticmethod
     def _cost_of(item_no: str, raw_items: list[tuple[Any, ...]]) -> Decimal:
         row = next(r for r in raw_items if r[0] == item_no)
@@ -196,8 +245,23 @@ class Business:
         return [
             i
             for i, it in self.items.items()
-            if it.inventory_posting_group == "RESALE" and self.unit_costs[i] > 0 and i not in ASSEMBLED
+            if it.inventory_posting_group == "RESALE"
+            and self.unit_costs[i] > 0
+            and i not in ASSEMBLED
+            and not masterdata.is_generated(i)
         ]
+
+    def _bench_turn(self) -> bool:
+        """Whether this purchase/sale/adjustment/transfer is one of a generated item (none: no draw)."""
+        if not self.bench_items:
+            return False
+        if not self.bench_share:
+            self.bench_share = len(self.bench_items) / (len(self.bench_items) + len(self.resale_items))
+        return self.rng.random() < self.bench_share
+
+    def _bench_pick(self) -> tuple[str, str]:
+        item_no = self.rng.choice(self.bench_items)
+        return item_no, self.rng.choice(self.bench_locations[self.items[item_no].inventory_posting_group])
 
     # ------------------------------------------------------------------ business events
     def buy(self, item_no: str, loc: str, qty: Decimal, d: date, *, invoice_now: bool | None = None) -> Ile:
@@ -238,9 +302,12 @@ class Business:
             item_no, loc = self.rng.choice(ASSEMBLED), "MAIN"
         else:
             item_no, loc = self.rng.choice(self.resale_items), self.rng.choice(SALES_LOCATIONS)
+        self._sell_at(item_no, loc, d, restock=item_no in self.resale_items)
+
+    def _sell_at(self, item_no: str, loc: str, d: date, *, restock: bool) -> None:
         on_hand = self.ledger.on_hand(item_no, loc)
         if on_hand <= 0:
-            if item_no in self.resale_items:
+            if restock:
                 self.buy(item_no, loc, Decimal(self.rng.randint(10, 40)), d)
             return
         qty = min(on_hand, Decimal(self.rng.randint(1, 6)))
@@ -277,9 +344,25 @@ class Business:
             roll -= weight
         return CUSTOMER_GROUPS[0][:2]
 
+    def bench_sell(self, d: date) -> None:
+        """A sale of a generated item; one that cannot be sold has some of its stock used up instead."""
+        item_no, loc = self._bench_pick()
+        if item_no in self.bench_sellable:
+            self._sell_at(item_no, loc, d, restock=True)
+            return
+        on_hand = self.ledger.on_hand(item_no, loc)
+        if on_hand <= 0:
+            self.buy(item_no, loc, Decimal(self.rng.randint(10, 40)), d)
+            return
+        qty = min(on_hand, Decimal(self.rng.randint(1, 6)))
+        self.ledger.negative_adjustment(item_no, loc, qty, d, self._doc("IJ"))
+
     def adjust_stock(self, d: date) -> None:
         item_no = self.rng.choice(self.resale_items)
         loc = self.rng.choice(SALES_LOCATIONS)
+        self._adjust_at(item_no, loc, d)
+
+    def _adjust_at(self, item_no: str, loc: str, d: date) -> None:
         doc = self._doc("IJ")
         if self.rng.random() < 0.5:
             self.ledger.positive_adjustment(
@@ -295,6 +378,52 @@ class Business:
         if on_hand >= 2:
             qty = min(on_hand // 2, Decimal(self.rng.randint(1, 8)))
             self.ledger.transfer(item_no, src, dst, qty, d=d, doc=self._doc("TO"))
+
+    def bench_move(self, d: date) -> None:
+        """A transfer of a generated item: through an in-transit location when its group has one."""
+        item_no = self.rng.choice(self.bench_items)
+        group = self.items[item_no].inventory_posting_group
+        locations = self.bench_locations[group]
+        # from a location that has stock of the item (thousands of items: a random one rarely has)
+        stocked = [loc for loc in locations if self.ledger.on_hand(item_no, loc) >= 2]
+        if not stocked:
+            return
+        src = self.rng.choice(stocked)
+        dst = self.rng.choice([loc for loc in locations if loc != src])
+        qty = min(self.ledger.on_hand(item_no, src) // 2, Decimal(self.rng.randint(1, 8)))
+        doc = self._doc("TO")
+        transit = self.bench_transit.get(group, ())
+        if not transit:
+            self.ledger.transfer(item_no, src, dst, qty, d=d, doc=doc)
+            return
+        via = self.rng.choice(transit)
+        self.ledger.transfer(item_no, src, via, qty, d=d, doc=doc)
+        due = d + timedelta(days=self.rng.randint(1, 3))
+        self._later(
+            _Pending(
+                due,
+                lambda day, i=item_no, v=via, t=dst, q=qty, n=doc: self.ledger.transfer(
+                    i, v, t, q, d=day, doc=n
+                ),
+            )
+        )
+
+    def replenish(self, d: date) -> None:
+        """Buy when the location's stock of the item is below its reorder point."""
+        item_no, loc = self.rng.choice(self.resale_items), self.rng.choice(SALES_LOCATIONS)
+        if self.ledger.on_hand(item_no, loc) < REORDER_POINT:
+            self.buy(item_no, loc, Decimal(self.rng.randint(5, 30)), d)
+
+    def bench_adjust(self, d: date) -> None:
+        self._adjust_at(*self._bench_pick(), d)
+
+    def _either(self, cronus: Callable[[date], None], bench: Callable[[date], None], d: date) -> None:
+        (bench if self._bench_turn() else cronus)(d)
+
+    def bench_replenish(self, d: date) -> None:
+        item_no, loc = self._bench_pick()
+        if self.ledger.on_hand(item_no, loc) < REORDER_POINT:
+            self.buy(item_no, loc, Decimal(self.rng.randint(5, 30)), d)
 
     def _ensure(self, item_no: str, loc: str, qty: Decimal, d: date) -> None:
         short = qty - self.ledger.on_hand(item_no, loc)
@@ -373,16 +502,13 @@ class Business:
         if d.weekday() >= 5:
             return
         for _ in range(self._count(1.1 * self.scale)):
-            # Replenishment: buy when the location's stock of the item is below its reorder point.
-            item_no, loc = self.rng.choice(self.resale_items), self.rng.choice(SALES_LOCATIONS)
-            if self.ledger.on_hand(item_no, loc) < REORDER_POINT:
-                self.buy(item_no, loc, Decimal(self.rng.randint(5, 30)), d)
+            self._either(self.replenish, self.bench_replenish, d)
         for _ in range(self._count(1.8 * self.scale)):
-            self.sell(d)
+            self._either(self.sell, self.bench_sell, d)
         for _ in range(self._count(0.3 * self.scale)):
-            self.adjust_stock(d)
+            self._either(self.adjust_stock, self.bench_adjust, d)
         for _ in range(self._count(0.25 * self.scale)):
-            self.move_stock(d)
+            self._either(self.move_stock, self.bench_move, d)
         if d.weekday() == 0:
             for _ in range(max(1, self._count(1.0 * self.scale))):
                 self.produce(d)
@@ -565,6 +691,7 @@ def seed(
     discrepancies: bool = False,
     manifest_path: Path | None = None,
     window_months: int = 0,
+    items: int | None = None,
 ) -> dict[str, Any]:
     """Create ``company`` in the demo ERP and post ``months`` of business; returns the manifest.
 
@@ -572,6 +699,9 @@ def seed(
     (or this many months later; they are written first), and forgotten entries whose cost can no longer
     change are unlinked, so memory follows the open state (open entries, the month being simulated,
     released orders), not the history, without changing any result.
+
+    ``items``: the company's number of items; when above CRONUS's own (with the additions), generated
+    items cloned from CRONUS's purchasable items fill up to it and are traded at every location.
 
     The manifest (see ``discrepancies`` and README.md) lists what was injected and the exact
     per-account, per-period differences between the G/L and what the value entries imply. It is also
@@ -589,7 +719,7 @@ def seed(
                     "or reseed with `costclose demo-erp seed --replace`."
                 )
         start = start.replace(day=1)
-        masterdata.load_company(conn, company, start=start, months=months)
+        masterdata.load_company(conn, company, start=start, months=months, items=items)
         conn.commit()
         rng = random.Random(seed)  # noqa: S311 - a simulation, not cryptography
         business = Business(conn, company, start, months, scale, rng, window_months=window_months)
