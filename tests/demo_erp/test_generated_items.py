@@ -137,3 +137,22 @@ def test_items_at_or_below_cronus_count_change_nothing(make_database: Callable[[
         "from bc.value_entry order by entry_no"
     )
     assert _rows(plain, query) == _rows(capped, query) != []
+
+
+def test_cli_seed_with_items(costclose_env: Path) -> None:
+    from typer.testing import CliRunner
+
+    from costclose import db
+    from costclose.cli import app
+
+    args = ["demo-erp", "seed", "--company", "BENCH", "--months", "1", "--scale", "0.5", "--items", "120"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    url = db.database_url("erp")
+    assert _rows(url, "select count(*) from bc.item where company = 'BENCH'") == [(120,)]
+    traded = _rows(
+        url,
+        "select count(distinct item_no) from bc.value_entry where company = 'BENCH' "
+        "and item_no like 'X-BENCH-%%'",
+    )
+    assert traded[0][0] > 0
