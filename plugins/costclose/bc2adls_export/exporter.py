@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -185,10 +185,12 @@ class _Reader:
             yield from cur
 
 
-def _changes(reader: _Reader, table: bc_schema.Table, since: int) -> Iterator[tuple[int, str, bool]]:
+def _changes(
+    reader: _Reader, table: bc_schema.Table, since: int, *, with_deletes: bool = True
+) -> Iterator[tuple[int, str, bool]]:
     """(row version, CSV line with its end, is delete marker) in row-version order, deletions merged in."""
     columns = fmt.csv_columns(table)
-    deletes = reader.deletes(table, since)
+    deletes = reader.deletes(table, since) if with_deletes else []
     at = 0
     for rv, line in reader.rows(table, since):
         while at < len(deletes) and deletes[at][0] < rv:
@@ -207,8 +209,24 @@ def export_bc2adls(
     *,
     tables: list[bc_schema.Table] | None = None,
     settle_timeout: float = DEFAULT_SETTLE_TIMEOUT,
+    distinguish_full: bool = False,
+    reset: Iterable[bc_schema.Table] = (),
+    fabric: bool = False,
 ) -> ExportReport:
-    """Export ``company`` from the ERP database at ``erp_url`` into ``folder`` as bc2adls would."""
+    """Export ``company`` from the ERP database at ``erp_url`` into ``folder`` as bc2adls would.
+
+    The options mirror bc2adls setup and actions (../shared/spec/bc-interfaces.md §1.2); their
+    defaults keep plain ``<guid>.csv`` files:
+
+    * ``distinguish_full`` -- setup "Distinguish full and incremental exports" (field 110): a table's
+      first export for the company, or the first after a reset, is ``<guid>_full.csv``, the others
+      ``<guid>_incremental.csv``;
+    * ``reset`` -- tables reset before this export: their watermark goes back to 0 and, as bc2adls
+      empties its deleted-record log on a reset, the export holds every live row and no delete marker;
+    * ``fabric`` -- the Microsoft Fabric storage type: a reset also writes ``reset/<Entity>.txt`` (an
+      empty JSON object, ``Communication.ResetTableExport``).
+    """
+    resets = {t.name for t in reset}
     dsn, schema = _dsn_and_schema(erp_url)
     out = _Folder(folder)
     state = out.read_json(STATE_FILE) or {"companies": {}}
@@ -232,8 +250,17 @@ def export_bc2adls(
             entity = fmt.entity_name(table)
             out.write_json(f"{entity}.cdm.json", fmt.entity_cdm(table))
             manifest = fmt.manifest_with_entity(manifest, table, DELTAS)
+            is_reset = table.name in resets
+            if is_reset:
+                marks.pop(table.name, None)
+                if fabric:
+                    out.fs.makedirs(out.path("reset"), exist_ok=True)
+                    out.write_json(f"reset/{entity}.txt", {})
             since = int(marks.get(table.name, 0))
-            written = _write_delta(out, reader, table, since, report)
+            suffix = ("_full" if since == 0 else "_incremental") if distinguish_full else ""
+            written = _write_delta(
+                out, reader, table, since, report, suffix=suffix, with_deletes=not is_reset
+            )
             if written is not None:
                 marks[table.name] = written
         if manifest is not None:
@@ -249,12 +276,19 @@ def export_bc2adls(
 
 
 def _write_delta(
-    out: _Folder, reader: _Reader, table: bc_schema.Table, since: int, report: ExportReport
+    out: _Folder,
+    reader: _Reader,
+    table: bc_schema.Table,
+    since: int,
+    report: ExportReport,
+    *,
+    suffix: str = "",
+    with_deletes: bool = True,
 ) -> int | None:
     """Write one delta file with the table's changes since ``since``; its last row version, or None."""
     entity = fmt.entity_name(table)
     columns = fmt.csv_columns(table)
-    name = f"{str(uuid.uuid4()).upper()}.csv"
+    name = f"{str(uuid.uuid4()).upper()}{suffix}.csv"
     final = out.path(DELTAS, entity, name)
     tmp = f"{final}.tmp"
     last: int | None = None
@@ -262,7 +296,7 @@ def _write_delta(
     out.fs.makedirs(out.path(DELTAS, entity), exist_ok=True)
     with out.fs.open(tmp, "wb") as f:
         f.write((",".join(c.name for c in columns) + "\r\n").encode("utf-8"))
-        for rv, line, is_delete in _changes(reader, table, since):
+        for rv, line, is_delete in _changes(reader, table, since, with_deletes=with_deletes):
             f.write(line.encode("utf-8"))
             last = rv
             deletes += is_delete

@@ -33,6 +33,7 @@ from costclose.config import settings
 from costclose.errors import CostcloseError
 from costclose.landing.control import SUMS
 from costclose.landing.copy_text import copy_value
+from costclose.sources import bc2adls_reset as reset
 from costclose.sources.base import BadRow, Batch
 
 log = logging.getLogger(__name__)
@@ -344,25 +345,6 @@ class Bc2AdlsSource:
             return False
         return _Event(row_company, system_id, timestamp, f"{text}\t{timestamp}")
 
-    def _first_timestamp(self, path: str) -> int:
-        """``timestamp-0`` of the file's first well-formed data line (0 when there is none)."""
-        with self.fs.open(path, "rb") as f:
-            names = f.readline().decode("utf-8", errors="replace").rstrip("\r\n").split(",")
-            first = f.readline().decode("utf-8", errors="replace").rstrip("\r\n")
-        if fmt.TIMESTAMP not in names:
-            return 0
-        match = fmt.line_pattern(len(names)).match(first)
-        if match is None:
-            return 0
-        try:
-            return int(fmt.split_fields(match, len(names))[names.index(fmt.TIMESTAMP)])
-        except ValueError:
-            return 0
-
-    def _ordered(self, paths: list[str]) -> list[str]:
-        """Delta files in the order bc2adls wrote them: by their first row's timestamp-0."""
-        return sorted(paths, key=lambda p: (self._first_timestamp(p), p))
-
     # -- Source contract ------------------------------------------------------------------------
 
     def companies(self) -> list[str]:
@@ -385,26 +367,78 @@ class Bc2AdlsSource:
         declared = self._cdm_attributes(table)
         done: set[str] = set((watermark or {}).get("files", []))
         partial: dict[str, Any] | None = (watermark or {}).get("partial")
-        by_rel = {self._rel(p): p for p in self._delta_files(table)}
-        pending = [p for r, p in by_rel.items() if r not in done]
+        entity = fmt.entity_name(table)
+        marker = reset.marker_version(self.fs, self.root, entity)
+        extra = {"reset_marker": marker}
+        new_marker = watermark is not None and marker is not None and marker != watermark.get("reset_marker")
+        if new_marker:
+            # Fabric reset: the company's rows of the table are dropped and reloaded from the files present
+            log.warning("%s: %s/%s.txt is new: reloading the table", company, reset.RESET_FOLDER, entity)
+            done, partial = set(), None
+        paths = self._delta_files(table)
+        planned = reset.plan(self.fs, paths, company, self._rel, done)
+        done |= planned.superseded  # written before the company's latest _full file: never loaded
+        full_pending = watermark is not None and planned.full is not None and planned.full not in done
+        by_rel = {self._rel(p): p for p in planned.ordered}
+        pending = list(planned.ordered)
         if partial and partial.get("file") in by_rel:
             first = by_rel[partial["file"]]
-            pending = [first, *self._ordered([p for p in pending if p != first])]
+            pending = [first, *[p for p in pending if p != first]]
         else:
             partial = None
-            pending = self._ordered(pending)
-        cache = self._cache(company) if pending else None
+        cache = self._cache(company) if pending or new_marker else None
         try:
+            if cache is not None and (new_marker or full_pending):
+                yield self._reset_batch(cache, table, company, new_marker, done, extra)
             for path in pending:
                 rel = self._rel(path)
                 skip_to = int(partial["line"]) if partial and partial.get("file") == rel else 0
                 yield from self._file_batches(
-                    company, table, path, declared=declared, skip_to=skip_to, done=done, cache=cache
+                    company,
+                    table,
+                    path,
+                    declared=declared,
+                    skip_to=skip_to,
+                    done=done,
+                    cache=cache,
+                    extra={**extra, "fold": rel != planned.full},
                 )
                 done.add(rel)
         finally:
             if cache is not None:
                 cache.close()
+
+    def _reset_batch(
+        self,
+        cache: ConsolidationCache,
+        table: bc_schema.Table,
+        company: str,
+        new_marker: bool,
+        done: set[str],
+        extra: dict[str, Any],
+    ) -> Batch:
+        """The batch that drops the company's rows a reset removed, before the reload.
+
+        After a Fabric reset marker the cache forgets the table and consolidates the files present
+        again; rows it knew before and that are not alive now are deleted, like every row the
+        consolidation has as deleted (superseded by a ``_full`` file, or deleted by a marker).
+        """
+        prefix = f"deltas/{fmt.entity_name(table)}/"
+        if new_marker:
+            reset.snapshot_ids(cache, table.name)
+            cache.forget(table.name, prefix)
+        self._fold_unseen(cache, table, company)
+        drop = reset.ids_to_drop(cache, table.name)
+        source = reset.marker_path("", fmt.entity_name(table)).lstrip("/") if new_marker else "_full export"
+        log.info("%s %s: reset (%s), %d rows to drop, then reload", company, table.name, source, len(drop))
+        return Batch(
+            table=table,
+            columns=[],
+            rows=[],
+            source_ref=f"{source}: rows the reset removed",
+            watermark={"files": sorted(done), "partial": None, **extra},
+            delete_system_ids=[(company, system_id) for system_id in drop],
+        )
 
     def _file_batches(
         self,
@@ -416,8 +450,11 @@ class Bc2AdlsSource:
         skip_to: int,
         done: set[str],
         cache: ConsolidationCache | None,
+        extra: dict[str, Any],
     ) -> Iterator[Batch]:
-        """The file's batches; its versions are folded into the totals cache on the way."""
+        """The file's batches; its versions are folded into the totals cache on the way (except a
+        ``_full`` file's: ``extra["fold"]`` False leaves it to ``_fold_unseen``, which supersedes)."""
+        fold = bool(extra.pop("fold", True))
         rel = self._rel(path)
         size = int(self.fs.size(path))
         columns = self._raw_columns(table, path, declared)
@@ -427,12 +464,25 @@ class Bc2AdlsSource:
             # SystemIds new to the cache were in no earlier batch of this fetch either (each batch is
             # folded in before it is handed on): into an empty raw table the batch can then be COPYed
             # as is (Batch.unique_keys), the first load's common case.
-            new = cache.add(table.name, self._versions(latest.values(), positions)) if cache else False
+            new = (
+                cache.add(table.name, self._versions(latest.values(), positions))
+                if cache is not None and fold
+                else False
+            )
             new = new and self._keys_unique(latest.values(), [columns.index(c) for c in table.primary_key])
-            if cache is not None and not more and skip_to == 0:  # the whole file went through the cache
+            if cache is not None and fold and not more and skip_to == 0:  # the whole file went through
                 cache.mark_seen(rel, size)
             yield self._batch(
-                table, columns, latest, bad=bad, rel=rel, span=(first, last), done=done, partial=more, new=new
+                table,
+                columns,
+                latest,
+                bad=bad,
+                rel=rel,
+                span=(first, last),
+                done=done,
+                partial=more,
+                new=new,
+                extra=extra,
             )
 
     @staticmethod
@@ -479,12 +529,13 @@ class Bc2AdlsSource:
         done: set[str],
         partial: bool,
         new: bool,
+        extra: dict[str, Any],
     ) -> Batch:
         lines = [e[3] for e in events.values() if e[3] is not None]
         watermark: dict[str, Any] = (
-            {"files": sorted(done), "partial": {"file": rel, "line": span[1]}}
+            {"files": sorted(done), "partial": {"file": rel, "line": span[1]}, **extra}
             if partial
-            else {"files": sorted(done | {rel}), "partial": None}
+            else {"files": sorted(done | {rel}), "partial": None, **extra}
         )
         return Batch(
             table=table,
@@ -548,7 +599,8 @@ class Bc2AdlsSource:
             yield (system_id, timestamp, 0, a[0], a[1], a[2])
 
     def _fold_unseen(self, cache: ConsolidationCache, table: bc_schema.Table, company: str) -> None:
-        """Fold the table's delta files not yet in the cache into it."""
+        """Fold the table's delta files not yet in the cache into it, in load order; a ``_full`` file
+        supersedes the company's older rows, and the files it supersedes are not folded."""
         paths = self._delta_files(table)
         sizes = {self._rel(p): int(self.fs.size(p)) for p in paths}
         prefix = f"deltas/{fmt.entity_name(table)}/"
@@ -558,12 +610,18 @@ class Bc2AdlsSource:
             log.warning("bc2adls delta files changed after they were read (%s); recounting", changed[:3])
             cache.forget(table.name, prefix)
             seen = {}
-        unseen = [p for p in paths if self._rel(p) not in seen]
-        if not unseen:
+        planned = reset.plan(self.fs, paths, company, self._rel, set(seen))
+        for rel in planned.superseded - set(seen):
+            cache.mark_seen(rel, sizes[rel])
+        if not planned.ordered:
             return
         declared = self._cdm_attributes(table)
-        for path in unseen:
+        for path in planned.ordered:
+            rel = self._rel(path)
             positions = self._amount_positions(table, self._raw_columns(table, path, declared))
             events = (e for *_, block, _, _ in self._chunks(table, path, company, declared) for e in block)
-            cache.add(table.name, self._versions(events, positions))
-            cache.mark_seen(self._rel(path), sizes[self._rel(path)])
+            versions = self._versions(events, positions)
+            if rel == planned.full:
+                versions = reset.supersede(cache, table.name, versions, planned.full_last_ts)
+            cache.add(table.name, versions)
+            cache.mark_seen(rel, sizes[rel])
