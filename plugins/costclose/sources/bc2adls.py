@@ -7,6 +7,24 @@ batch got). Files are taken in the order of their first ``timestamp-0`` -- the o
 them -- and rows are consolidated as bc2adls does: per ``systemId`` + ``$Company`` the latest
 ``timestamp-0`` wins, and a delete marker (empty ``SystemCreatedAt``) removes the row.
 
+Table resets (``costclose.sources.bc2adls_reset``): a ``<guid>_full.csv`` file (setup "Distinguish full
+and incremental exports") is the company's complete table after a bc2adls reset: the company's rows
+not in it, and the files written before it, are superseded (dbt_project/DECISIONLOG.md §17); the
+other ``_incremental``/plain files load as usual. In a Fabric lakehouse (point the URL at its
+``Files`` folder) a new ``reset/<Entity>.txt`` marker makes the next load drop the company's rows of
+that table and reload them from the delta files present, once per company and marker version (kept
+in the table's watermark); the marker file itself is left in place.
+
+Remote folders: any fsspec URL works (tested with ``memory://``). ``abfs://`` (ADLS Gen2) and OneLake
+need the ``adlfs`` package, which is not a dependency here. Credentials are never put in the URL:
+adlfs reads them from the environment (``AZURE_STORAGE_ACCOUNT_NAME`` with
+``AZURE_STORAGE_ACCOUNT_KEY`` / ``AZURE_STORAGE_SAS_TOKEN`` / ``AZURE_STORAGE_CONNECTION_STRING``,
+or a service principal through ``AZURE_TENANT_ID``/``AZURE_CLIENT_ID``/``AZURE_CLIENT_SECRET`` and
+azure-identity's ``DefaultAzureCredential``), and fsspec applies ``FSSPEC_ABFS`` (a JSON object of
+constructor options, e.g. ``{"account_name": "onelake", "account_host":
+"onelake.blob.fabric.microsoft.com", "anon": false}`` for OneLake, where the container is the
+workspace: ``bc2adls:abfs://<workspace>/<lakehouse>.Lakehouse/Files``).
+
 Nothing is dropped silently: a line with bad escaping, the wrong number of fields, a value that does
 not type, invalid UTF-8, or no line end (a truncated file) becomes a quarantined ``BadRow`` naming the
 file and line; a file without a header, or with a column its ``.cdm.json`` does not declare, stops
