@@ -406,6 +406,11 @@ class Bc2AdlsSource:
             partial = None
         cache = self._cache(company) if pending or new_marker else None
         try:
+            if cache is not None and watermark is None:
+                # nothing of the table is landed for the company (first load, or --full): the totals
+                # cache starts over with the files this fetch loads, in load order (a _full file comes
+                # before the files that follow it, and the ones it supersedes are not read)
+                cache.forget(table.name, f"deltas/{entity}/")
             if cache is not None and (new_marker or full_pending):
                 yield self._reset_batch(cache, table, company, new_marker, done, extra)
             for path in pending:
@@ -419,7 +424,7 @@ class Bc2AdlsSource:
                     skip_to=skip_to,
                     done=done,
                     cache=cache,
-                    extra={**extra, "fold": rel != planned.full},
+                    extra=extra,
                 )
                 done.add(rel)
         finally:
@@ -442,8 +447,8 @@ class Bc2AdlsSource:
         consolidation has as deleted (superseded by a ``_full`` file, or deleted by a marker).
         """
         prefix = f"deltas/{fmt.entity_name(table)}/"
+        reset.snapshot_ids(cache, table.name)
         if new_marker:
-            reset.snapshot_ids(cache, table.name)
             cache.forget(table.name, prefix)
         self._fold_unseen(cache, table, company)
         drop = reset.ids_to_drop(cache, table.name)
@@ -470,9 +475,7 @@ class Bc2AdlsSource:
         cache: ConsolidationCache | None,
         extra: dict[str, Any],
     ) -> Iterator[Batch]:
-        """The file's batches; its versions are folded into the totals cache on the way (except a
-        ``_full`` file's: ``extra["fold"]`` False leaves it to ``_fold_unseen``, which supersedes)."""
-        fold = bool(extra.pop("fold", True))
+        """The file's batches; its versions are folded into the totals cache on the way."""
         rel = self._rel(path)
         size = int(self.fs.size(path))
         columns = self._raw_columns(table, path, declared)
@@ -484,11 +487,11 @@ class Bc2AdlsSource:
             # as is (Batch.unique_keys), the first load's common case.
             new = (
                 cache.add(table.name, self._versions(latest.values(), positions))
-                if cache is not None and fold
+                if cache is not None
                 else False
             )
             new = new and self._keys_unique(latest.values(), [columns.index(c) for c in table.primary_key])
-            if cache is not None and fold and not more and skip_to == 0:  # the whole file went through
+            if cache is not None and not more and skip_to == 0:  # the whole file went through the cache
                 cache.mark_seen(rel, size)
             yield self._batch(
                 table,
