@@ -57,6 +57,20 @@ def deleted_rows(url: str, company: str) -> int:
     return deleted
 
 
+def reset_batches(url: str, company: str) -> int:
+    """Batches that applied a Fabric reset marker to the company's value entries."""
+    conn = psycopg2.connect(url)
+    with conn, conn.cursor() as cur:
+        cur.execute(
+            "select count(*) from landing.batch where company = %s and table_name = 'value_entry' "
+            "and source_ref like 'reset/ValueEntry-5802.txt:%%'",
+            (company,),
+        )
+        count = int(cur.fetchone()[0])
+    conn.close()
+    return count
+
+
 def ve_files(report_files: list[str]) -> list[str]:
     return [f for f in report_files if f.startswith(VE_FOLDER)]
 
@@ -160,12 +174,14 @@ def test_fabric_reset_marker_drops_and_reloads_the_company_once(
     assert raw_rows(warehouse_url, OTHER) == other_before  # other companies untouched
     assert marker.exists()  # the customer's file stays
     again = load(source, COMPANY, warehouse_url=warehouse_url)
-    assert (again.upserted, again.deleted) == (0, 0)  # handled exactly once
+    assert (again.upserted, again.deleted) == (0, 0)
+    assert reset_batches(warehouse_url, COMPANY) == 1  # handled exactly once
 
     # the other company meets the same marker on its next load: its rows reload from its files, unchanged
     other = load(source, OTHER, warehouse_url=warehouse_url)
     assert other.tables["value_entry"].deleted == 0 and all(c.matches for c in other.checks)
     assert raw_rows(warehouse_url, OTHER) == other_before
+    assert reset_batches(warehouse_url, OTHER) == 1
 
     # a later reset rewrites the marker: handled again
     (files / full).unlink()
@@ -175,6 +191,7 @@ def test_fabric_reset_marker_drops_and_reloads_the_company_once(
     assert second.tables["value_entry"].deleted == 1
     assert raw_rows(warehouse_url, COMPANY) == source_rows(source_url, COMPANY)
     assert value_entry_totals(warehouse_url, "raw", COMPANY)[0] == 9
+    assert reset_batches(warehouse_url, COMPANY) == 2
 
 
 def test_reader_lands_from_a_non_local_fsspec_filesystem(source_url: str, warehouse_url: str) -> None:
