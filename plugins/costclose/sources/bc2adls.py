@@ -412,7 +412,8 @@ class Bc2AdlsSource:
                 # before the files that follow it, and the ones it supersedes are not read)
                 cache.forget(table.name, f"deltas/{entity}/")
             if cache is not None and (new_marker or full_pending):
-                yield self._reset_batch(cache, table, company, new_marker, done, extra)
+                why = f"{reset.RESET_FOLDER}/{entity}.txt" if new_marker else str(planned.full)
+                yield self._reset_batch(cache, table, company, why, new_marker, done, extra)
             for path in pending:
                 rel = self._rel(path)
                 skip_to = int(partial["line"]) if partial and partial.get("file") == rel else 0
@@ -436,6 +437,7 @@ class Bc2AdlsSource:
         cache: ConsolidationCache,
         table: bc_schema.Table,
         company: str,
+        why: str,
         new_marker: bool,
         done: set[str],
         extra: dict[str, Any],
@@ -452,13 +454,12 @@ class Bc2AdlsSource:
             cache.forget(table.name, prefix)
         self._fold_unseen(cache, table, company)
         drop = reset.ids_to_drop(cache, table.name)
-        source = reset.marker_path("", fmt.entity_name(table)).lstrip("/") if new_marker else "_full export"
-        log.info("%s %s: reset (%s), %d rows to drop, then reload", company, table.name, source, len(drop))
+        log.info("%s %s: reset (%s), %d rows to drop, then reload", company, table.name, why, len(drop))
         return Batch(
             table=table,
             columns=[],
             rows=[],
-            source_ref=f"{source}: rows the reset removed",
+            source_ref=f"{why}: rows the reset removed",
             watermark={"files": sorted(done), "partial": None, **extra},
             delete_system_ids=[(company, system_id) for system_id in drop],
         )
