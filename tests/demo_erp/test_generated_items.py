@@ -88,6 +88,14 @@ def test_generated_items_are_traded_at_every_location(bench_company: str) -> Non
     )
     locations = {r[0] for r in _rows(bench_company, "select code from bc.location where company = 'BENCH'")}
     assert set(per_location) == locations and len(locations) == 10
+    # each generated item is kept at 3 of its group's locations (plus the in-transit ones it moves through)
+    widest = _rows(
+        bench_company,
+        "select max(n) from (select item_no, count(distinct location_code) as n from bc.value_entry "
+        "where company = 'BENCH' and item_no like 'X-BENCH-%%' and location_code not like '%% LOG.' "
+        "group by 1) s",
+    )
+    assert widest == [(3,)]
     traded = _rows(
         bench_company,
         "select count(distinct item_no), count(*) filter (where item_ledger_entry_type = 'Sale'), "

@@ -61,6 +61,7 @@ REVALUATIONS = {
 PRODUCED = ("SP-SCM1009", "SP-SCM1020", "SP-SCM1011")
 REORDER_POINT = 20
 ASSEMBLED = ("1925-W", "1953-W")
+BENCH_LOCATIONS = 3  # locations each generated item is stocked at (at most its group's)
 
 
 @dataclass
@@ -259,9 +260,21 @@ class Business:
             self.bench_share = len(self.bench_items) / (len(self.bench_items) + len(self.resale_items))
         return self.rng.random() < self.bench_share
 
+    def _stocked_at(self, item_no: str) -> tuple[str, ...]:
+        """The locations a generated item is stocked at: BENCH_LOCATIONS of its group's, in rotation.
+
+        Like a real assortment, not every item is kept everywhere (and fewer item-locations hold stock,
+        so fewer open entries stay in the engine's memory); the rotation covers every location.
+        """
+        locations = self.bench_locations[self.items[item_no].inventory_posting_group]
+        if len(locations) <= BENCH_LOCATIONS:
+            return locations
+        first = int(item_no.removeprefix(masterdata.GENERATED_PREFIX)) % len(locations)
+        return tuple(locations[(first + k) % len(locations)] for k in range(BENCH_LOCATIONS))
+
     def _bench_pick(self) -> tuple[str, str]:
         item_no = self.rng.choice(self.bench_items)
-        return item_no, self.rng.choice(self.bench_locations[self.items[item_no].inventory_posting_group])
+        return item_no, self.rng.choice(self._stocked_at(item_no))
 
     # ------------------------------------------------------------------ business events
     def buy(self, item_no: str, loc: str, qty: Decimal, d: date, *, invoice_now: bool | None = None) -> Ile:
@@ -383,7 +396,7 @@ class Business:
         """A transfer of a generated item: through an in-transit location when its group has one."""
         item_no = self.rng.choice(self.bench_items)
         group = self.items[item_no].inventory_posting_group
-        locations = self.bench_locations[group]
+        locations = self._stocked_at(item_no)
         # from a location that has stock of the item (thousands of items: a random one rarely has)
         stocked = [loc for loc in locations if self.ledger.on_hand(item_no, loc) >= 2]
         if not stocked:
