@@ -156,3 +156,37 @@ inner join mart_rebuild_from
 left join mart_row_watermarks
     on mart.company = mart_row_watermarks.company and mart.period_start = mart_row_watermarks.period_start
 {%- endmacro %}
+
+{#- Sparse period marts (rows only where something is found, e.g. unexplained G/L entries) whose rows of a
+    period depend on that period's entries alone. delete+insert replaces only the (company, period) keys
+    the new rows carry, so a period that no longer has rows would keep stale ones: these marts first
+    delete what they rebuild (pre_hook), then build
+    * with --vars period: that period only (and the company var narrows it);
+    * incremental without a period: everything of the selected company (or of all companies);
+    * first or --full-refresh run: everything.
+    sparse_period_rows(date_column) is the filter on the mart's driving entries. -#}
+{% macro delete_sparse_period_rows() -%}
+    {%- set period = selected_period() -%}
+    {%- set company = selected_company() -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }}
+        where
+            {%- if period is not none %} period_start = date {{ dbt.string_literal(period) }}{% else %} true{% endif %}
+            {%- if company is not none %} and company = {{ dbt.string_literal(company) }}{% endif %}
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro sparse_period_rows(date_column) -%}
+    {%- set period = selected_period() -%}
+    {%- set company = selected_company() -%}
+    true
+    {%- if is_incremental() and period is not none %}
+        and {{ date_column }} >= date {{ dbt.string_literal(period) }}
+        and {{ date_column }} < date {{ dbt.string_literal(period) }} + interval '1 month'
+    {%- endif %}
+    {%- if is_incremental() and company is not none %}
+        and company = {{ dbt.string_literal(company) }}
+    {%- endif %}
+{%- endmacro %}

@@ -1,13 +1,25 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['company', 'period_start'],
+        on_schema_change='fail',
+        pre_hook=["set local enable_nestloop = off", "{{ delete_sparse_period_rows() }}"],
+    )
+}}
 -- One row per company x G/L entry on the G/L side of the reconciliation that no value entry explains
 -- (spec §C.3, §C.6): entries with a blank account ("Deleted Accounts"), entries on a setup account
 -- without a G/L - Item Ledger Relation (direct postings, other modules: "Direct Posting"), and entries
 -- linked to value entries of another month ("Posting Date"; value_entry_nos lists those entries);
 -- entries created by date compression ("Compression") and closing entries ("Closed Fiscal Year").
+-- A row of a period depends on that period's G/L entries only, so with --vars period the model rebuilds
+-- that period alone (macros/period_marts.sql, sparse period marts; DECISIONLOG.md 17).
 with
 
 g_l_entries as (
 
     select * from {{ ref('stg_bc__g_l_entries') }}
+    where {{ sparse_period_rows('posting_date') }}
 
 ),
 
@@ -53,31 +65,23 @@ on_setup_accounts as (
 
 ),
 
--- set-based, no per-entry aggregation of all relations: which entries have any relation, and which
--- relations point at a value entry of another month
-related as (
-
-    select distinct
-        company,
-        g_l_entry_no
-    from relations
-
-),
-
-other_month_links as (
+-- set-based, one pass over the relations of the entries above: whether an entry has any relation, and
+-- the value entries of another month it is related to
+links as (
 
     select
         on_setup_accounts.company,
         on_setup_accounts.entry_no as g_l_entry_no,
-        array_agg(relations.value_entry_no order by relations.value_entry_no) as value_entry_nos
+        array_agg(relations.value_entry_no order by relations.value_entry_no) filter (
+            where {{ period_of('value_entries.posting_date') }} != {{ period_of('on_setup_accounts.posting_date') }}
+        ) as value_entry_nos
     from on_setup_accounts
     inner join relations
         on
             on_setup_accounts.company = relations.company
             and on_setup_accounts.entry_no = relations.g_l_entry_no
-    inner join value_entries
+    left join value_entries
         on relations.company = value_entries.company and relations.value_entry_no = value_entries.entry_no
-    where {{ period_of('value_entries.posting_date') }} != {{ period_of('on_setup_accounts.posting_date') }}
     group by on_setup_accounts.company, on_setup_accounts.entry_no
 
 ),
@@ -95,25 +99,21 @@ classified as (
         on_setup_accounts.description,
         on_setup_accounts.source_code,
         on_setup_accounts.amount,
-        other_month_links.value_entry_nos,
+        links.value_entry_nos,
         case
             when on_setup_accounts.g_l_account_no = '' then 'Deleted Accounts'
             -- compression deletes the relations of the entries it sums; closing entries never have any
             when {{ is_date_compression_source_code('on_setup_accounts.source_code') }} then 'Compression'
             when
-                related.g_l_entry_no is null
+                links.g_l_entry_no is null
                 and on_setup_accounts.source_code = {{ dbt.string_literal(close_income_statement_source_code()) }}
                 then 'Closed Fiscal Year'
-            when related.g_l_entry_no is null then 'Direct Posting'
-            when other_month_links.g_l_entry_no is not null then 'Posting Date'
+            when links.g_l_entry_no is null then 'Direct Posting'
+            when links.value_entry_nos is not null then 'Posting Date'
         end as reason
     from on_setup_accounts
-    left join related
-        on on_setup_accounts.company = related.company and on_setup_accounts.entry_no = related.g_l_entry_no
-    left join other_month_links
-        on
-            on_setup_accounts.company = other_month_links.company
-            and on_setup_accounts.entry_no = other_month_links.g_l_entry_no
+    left join links
+        on on_setup_accounts.company = links.company and on_setup_accounts.entry_no = links.g_l_entry_no
 
 ),
 

@@ -1,0 +1,24 @@
+{#- Tests on ledger history restricted to the built period (DECISIONLOG.md 17). A test's `where` config may
+    say `__built_period__(posting_date)`: with --vars period it becomes that month's date range, so the
+    nightly build of one period tests that period's rows instead of all history; without a period (a full
+    build) it is `true` and the test reads everything. Otherwise dbt's own get_where_subquery, whose
+    documented override point this is (docs: resource-configs/where, "Custom logic"). -#}
+{% macro default__get_where_subquery(relation) -%}
+    {%- set where = config.get('where', '') -%}
+    {%- if where -%}
+        {%- set period = selected_period() -%}
+        {%- if period is none -%}
+            {%- set range = 'true' -%}
+        {%- else -%}
+            {%- set range = "(\\1 >= date " ~ dbt.string_literal(period) ~ " and \\1 < date "
+                ~ dbt.string_literal(period) ~ " + interval '1 month')" -%}
+        {%- endif -%}
+        {%- set where = modules.re.sub('__built_period__\\(\\s*([a-z_][a-z0-9_]*)\\s*\\)', range, where) -%}
+        {%- set filtered -%}
+            (select * from {{ relation }} where {{ where }}) dbt_subquery
+        {%- endset -%}
+        {%- do return(filtered) -%}
+    {%- else -%}
+        {%- do return(relation) -%}
+    {%- endif -%}
+{%- endmacro %}
