@@ -38,6 +38,7 @@ from costclose.demo_erp.entries import (
     Ile,
     ItemInfo,
     ProductionOrder,
+    link,
     r2,
 )
 
@@ -279,8 +280,7 @@ class Ledger(CostAdjustment):
             if not inb.remaining_quantity:
                 self._round_check[inb.entry_no] = inb
             need -= take
-            out.applied.append((inb, take))
-            inb.applied.append((out, take))
+            link(out, inb, take)
             self._iae(out.entry_no, inb.entry_no, out.entry_no, -take, d=out.posting_date)
         if need > 0:
             msg = f"item {out.item_no} at {out.location_code!r}: {need} more than on hand"
@@ -791,7 +791,7 @@ class Ledger(CostAdjustment):
                 document_type="",
                 valuation_date=d,
             )
-            inb.revaluations.append((no, d, amount, at_date))
+            inb.revaluations = [*inb.revaluations, (no, d, amount, at_date)]
             inb.last_cost_date = d
             total += amount
         if item.costing_method == "Standard":

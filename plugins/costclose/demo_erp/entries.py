@@ -65,10 +65,11 @@ class Ile:
     exp: Decimal = ZERO
     reval: Decimal = ZERO  # revaluation part of act (not forwarded as base cost)
     rounding: Decimal = ZERO
-    # Outbound: [(inbound, qty>0)]; inbound: [(outbound, qty>0)].
-    applied: list[tuple[Ile, Decimal]] = field(default_factory=list)
+    # Outbound: [(inbound, qty>0)]; inbound: [(outbound, qty>0)]. Both start as a shared empty tuple (most
+    # open layers have nothing applied yet, and an empty list per entry costs 56 bytes): ``link`` appends.
+    applied: list[tuple[Ile, Decimal]] | tuple[()] = ()
     # Inbound revaluations: (revaluation VE no, date, amount, quantity revalued).
-    revaluations: list[tuple[int, date, Decimal, Decimal]] = field(default_factory=list)
+    revaluations: list[tuple[int, date, Decimal, Decimal]] | tuple[()] = ()
     transfer_from: Ile | None = None
     transfer_to: Ile | None = None
     production: ProductionOrder | None = None
@@ -85,6 +86,15 @@ class Ile:
     @property
     def completely_invoiced(self) -> bool:
         return self.invoiced_quantity == self.quantity
+
+
+def link(out: Ile, inb: Ile, qty: Decimal) -> None:
+    """Record that ``qty`` of the decrease ``out`` is applied to the inbound entry ``inb`` (both sides)."""
+    for ile, pair in ((out, (inb, qty)), (inb, (out, qty))):
+        if isinstance(ile.applied, list):
+            ile.applied.append(pair)
+        else:
+            ile.applied = [pair]
 
 
 @dataclass(eq=False, slots=True)

@@ -533,11 +533,12 @@ class Business:
 
     def _submit_entries(self, *, automatic: bool) -> None:
         """Hand the entries made so far to the writer: COPY, then post (automatic) or queue them."""
-        rows = self.ledger.drain()
+        # Rendered to temporary files now: a batch waiting for the writer holds disk, not memory.
+        batch = store.spool_entries(*self.ledger.drain())
         company = self.company
 
         def job(conn: connection) -> None:
-            span = store.write_entries(conn, *rows)
+            span = store.write_spooled(conn, batch)
             if span is None:
                 return
             if automatic:
@@ -565,7 +566,7 @@ class Business:
         close = (firsts[i - 1], firsts[i]) if i >= 1 and not last else None
         if close is not None:
             self.allow_from = close[1]  # the engine dates later adjustments from here on
-        ile_rows = list(self.ledger.ile_rows(changed_only=True))
+        ile_rows = store.spool_item_ledger(self.ledger.ile_rows(changed_only=True))
         finished = self.ledger.take_finished_orders()  # written now, so the engine can forget them
 
         def job(conn: connection) -> None:
@@ -573,7 +574,7 @@ class Business:
                 gl_posting.post_value_entries(conn, company, queued_only=True, creation_date=month_end)
             if close is not None:
                 _close_period(conn, company, *close)
-            store.upsert_item_ledger(conn, ile_rows)
+            store.upsert_item_ledger_file(conn, ile_rows)
             with conn.cursor() as cur:
                 _write_orders(cur, company, finished)
             conn.commit()
