@@ -28,9 +28,25 @@ remaining as (
 
 ),
 
+-- only the columns read below: the CTE is read twice, so PostgreSQL materializes it, and all 60 columns of
+-- every value entry were written to temporary files (1.7 GB at 1M entries)
 value_entries as (
 
-    select * from {{ ref('stg_bc__value_entries') }}
+    select
+        company,
+        item_ledger_entry_no,
+        item_ledger_entry_type,
+        posting_date,
+        entry_type,
+        variance_type,
+        order_type,
+        order_no,
+        capacity_ledger_entry_no,
+        partial_revaluation,
+        valued_quantity,
+        cost_amount_actual,
+        cost_amount_expected
+    from {{ ref('stg_bc__value_entries') }}
 
 ),
 
