@@ -16,7 +16,8 @@ that table and reload them from the delta files present, once per company and ma
 in the table's watermark); the marker file itself is left in place.
 
 Remote folders: any fsspec URL works (tested with ``memory://``). ``abfs://`` (ADLS Gen2) and OneLake
-need the ``adlfs`` package, which is not a dependency here. Credentials are never put in the URL:
+need the ``adlfs`` package: the optional extra ``azure`` (``uv sync --extra azure``). Credentials
+are never put in the URL:
 adlfs reads them from the environment (``AZURE_STORAGE_ACCOUNT_NAME`` with
 ``AZURE_STORAGE_ACCOUNT_KEY`` / ``AZURE_STORAGE_SAS_TOKEN`` / ``AZURE_STORAGE_CONNECTION_STRING``,
 or a service principal through ``AZURE_TENANT_ID``/``AZURE_CLIENT_ID``/``AZURE_CLIENT_SECRET`` and
