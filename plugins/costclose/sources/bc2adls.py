@@ -132,11 +132,23 @@ class Bc2AdlsSource:
         self.batch_size = batch_size
         self.fs, root = fsspec.core.url_to_fs(url[len(PREFIX) :], **(storage_options or {}))
         self.root = root.rstrip("/")
+        self._fresh_listings()
         if not self.fs.isdir(self.root):
             raise Bc2AdlsFormatError(
                 f"The bc2adls folder {url[len(PREFIX) :]!r} does not exist; point --source at the "
                 "container/lakehouse folder that holds deltas/ and the .cdm.json files."
             )
+
+    def _fresh_listings(self) -> None:
+        """Forget the filesystem's cached directory listings before a read of the folder.
+
+        fsspec shares one filesystem instance per URL and options in a process, and adlfs answers
+        ``ls``/``exists``/``size``/``ukey`` from listings cached at the first call, without expiry: a
+        later load in the same process (a scheduler, ``airflow dags test``, a CLI extract after an
+        earlier one) would not see the delta files or reset markers bc2adls wrote since. Local and
+        memory folders keep no such cache (the call does nothing there).
+        """
+        self.fs.invalidate_cache()
 
     # -- layout ---------------------------------------------------------------------------------
 
@@ -367,6 +379,7 @@ class Bc2AdlsSource:
     # -- Source contract ------------------------------------------------------------------------
 
     def companies(self) -> list[str]:
+        self._fresh_listings()
         found: set[str] = set()
         for table in (bc_schema.G_L_ACCOUNT, *bc_schema.RAW_TABLES):
             paths = self._delta_files(table)
@@ -383,6 +396,7 @@ class Bc2AdlsSource:
     def fetch(
         self, company: str, table: bc_schema.Table, watermark: dict[str, Any] | None
     ) -> Iterator[Batch]:
+        self._fresh_listings()
         declared = self._cdm_attributes(table)
         done: set[str] = set((watermark or {}).get("files", []))
         partial: dict[str, Any] | None = (watermark or {}).get("partial")
@@ -581,6 +595,7 @@ class Bc2AdlsSource:
         folded-in file whose size changed (bc2adls never rewrites one) makes the table start over.
         Amounts are summed as Decimal, exactly.
         """
+        self._fresh_listings()
         counts: dict[str, int] = {}
         sums: dict[str, Decimal] = {}
         cache = self._cache(company)
