@@ -46,6 +46,25 @@ def spool_rows(rows: Iterable[Sequence[Any]]) -> tuple[IO[str], int]:
         raise
 
 
+class CsvSpool:
+    """An anonymous temporary file that rows are appended to as COPY CSV, batch after batch."""
+
+    def __init__(self) -> None:
+        self.file: IO[str] = tempfile.TemporaryFile(mode="w+", encoding="utf-8", newline="")  # noqa: SIM115
+        self._writer = csv.writer(self.file, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
+        self.rows = 0
+
+    def write(self, rows: Iterable[Sequence[Any]]) -> None:
+        for row in rows:
+            self._writer.writerow(row)
+            self.rows += 1
+
+    def rewind(self) -> tuple[IO[str], int]:
+        """The file, rewound for ``copy_file``, and its number of rows; no more rows after this."""
+        self.file.seek(0)
+        return self.file, self.rows
+
+
 def copy_file(cur: cursor, schema: str, table: str, columns: Sequence[str], data: IO[str]) -> None:
     """COPY CSV rendered by ``spool_rows`` (or ``copy_rows``) into ``schema.table(columns)``."""
     target = sql.Identifier(schema, table)

@@ -42,6 +42,8 @@ from costclose.demo_erp.entries import (
     r2,
 )
 
+Rows = list[tuple[Any, ...]]
+
 __all__ = [
     "CLE_COLUMNS", "IAE_COLUMNS", "ILE_COLUMNS", "VE_COLUMNS", "ZERO", "Ile", "ItemInfo", "Ledger",
     "ProductionOrder", "r2",
@@ -50,6 +52,8 @@ __all__ = [
 
 class Ledger(CostAdjustment):
     """Posts item transactions of one company and adjusts their cost; see the module docstring."""
+
+    SPILL_EVERY = 5_000  # value entry rows handed to ``spill`` at a time
 
     def __init__(
         self,
@@ -74,6 +78,9 @@ class Ledger(CostAdjustment):
         self.orders: list[ProductionOrder] = []
         self.standard_cost: dict[str, Decimal] = {k: v.standard_cost for k, v in items.items()}
         self.ve_rows: list[tuple[Any, ...]] = []
+        # Where rows go once ``spill_every`` value entries are waiting (the seeder spools them to disk);
+        # None: they wait for ``drain``.
+        self.spill: Callable[[Rows, Rows, Rows], None] | None = None
         self.iae_rows: list[tuple[Any, ...]] = []
         self.cle_rows: list[tuple[Any, ...]] = []
         self.ve_count = 0
@@ -92,7 +99,7 @@ class Ledger(CostAdjustment):
         self._unfrozen: dict[int, Ile] = {}
 
     # ------------------------------------------------------------------ rows
-    def drain(self) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    def drain(self) -> tuple[Rows, Rows, Rows]:
         """Hand over (and forget) the value, application and capacity entry rows made so far."""
         out = (self.ve_rows, self.iae_rows, self.cle_rows)
         self.ve_rows, self.iae_rows, self.cle_rows = [], [], []
@@ -183,6 +190,8 @@ class Ledger(CostAdjustment):
         self.ve_count += 1
         if ile is not None:
             self._book(ile, no, row, act, exp)
+        if self.spill is not None and len(self.ve_rows) >= self.SPILL_EVERY:
+            self.spill(*self.drain())
         return no
 
     @staticmethod

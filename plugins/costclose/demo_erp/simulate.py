@@ -104,6 +104,7 @@ class Business:
     automatic: bool = True  # Automatic Cost Posting in the month being simulated
     ledger: Ledger = field(init=False)
     writer: BackgroundWriter = field(init=False)
+    _batch: store.EntrySpool = field(init=False)  # the value entry batch being built, on disk
     _seq: Iterator[int] = field(default_factory=itertools.count)
 
     def __post_init__(self) -> None:
@@ -528,13 +529,17 @@ class Business:
         if d.weekday() == 2:
             for _ in range(self._count(0.8 * self.scale)):
                 self.assemble(d)
-        if len(self.ledger.ve_rows) >= FLUSH_EVERY:
+        if self._batch.ve_rows + len(self.ledger.ve_rows) >= FLUSH_EVERY:
             self._submit_entries(automatic=self.automatic)
+
+    def _batch_add(self, ves: store.Rows, iaes: store.Rows, cles: store.Rows) -> None:
+        self._batch.add(ves, iaes, cles)
 
     def _submit_entries(self, *, automatic: bool) -> None:
         """Hand the entries made so far to the writer: COPY, then post (automatic) or queue them."""
-        # Rendered to temporary files now: a batch waiting for the writer holds disk, not memory.
-        batch = store.spool_entries(*self.ledger.drain())
+        # On disk: a batch (spilled by the engine slice by slice) holds no memory while it waits.
+        self._batch.add(*self.ledger.drain())
+        batch, self._batch = self._batch.finish(), store.EntrySpool()
         company = self.company
 
         def job(conn: connection) -> None:
@@ -584,10 +589,13 @@ class Business:
     def run(self) -> None:
         firsts = masterdata.month_starts(self.start, self.months + 1)
         self.writer = BackgroundWriter(self.conn)
+        self._batch = store.EntrySpool()
+        self.ledger.spill = self._batch_add
         try:
             for i in range(self.months):
                 self._run_month(firsts, i)
         finally:
+            self.ledger.spill = None
             self.writer.close()
         self._finish_run()
 

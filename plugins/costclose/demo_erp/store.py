@@ -16,7 +16,7 @@ from typing import IO, Any
 from psycopg2 import sql
 from psycopg2.extensions import connection, cursor
 
-from costclose.demo_erp.bulk import copy_file, copy_rows, spool_rows
+from costclose.demo_erp.bulk import CsvSpool, copy_file, copy_rows, spool_rows
 from costclose.demo_erp.costing import CLE_COLUMNS, IAE_COLUMNS, ILE_COLUMNS, VE_COLUMNS, Ledger
 from costclose.demo_erp.schema import SCHEMA
 
@@ -81,6 +81,33 @@ def spool_entries(ves: Rows, iaes: Rows, cles: Rows) -> SpooledEntries:
         SpooledEntries(files, None).close()
         raise
     return SpooledEntries(files, span)
+
+
+class EntrySpool:
+    """A batch of value, application and capacity entries being built on disk, slice by slice.
+
+    The seeder's ``Ledger.spill`` appends here every few thousand value entries, so a batch (a G/L
+    register in months with Automatic Cost Posting; Adjust Cost adds a whole month's adjustments to the
+    month's last one) never waits in memory as tuples; ``finish`` hands it to ``write_spooled``.
+    """
+
+    def __init__(self) -> None:
+        self._spools = [CsvSpool() for _ in _ENTRY_TABLES]
+        self.ve_rows = 0
+        self._span: tuple[int, int] | None = None
+
+    def add(self, ves: Rows, iaes: Rows, cles: Rows) -> None:
+        if ves:
+            first, last = min(r[1] for r in ves), max(r[1] for r in ves)
+            if self._span is not None:
+                first, last = min(first, self._span[0]), max(last, self._span[1])
+            self._span = (first, last)
+            self.ve_rows += len(ves)
+        for spool, rows in zip(self._spools, (ves, iaes, cles), strict=True):
+            spool.write(rows)
+
+    def finish(self) -> SpooledEntries:
+        return SpooledEntries([spool.rewind() for spool in self._spools], self._span)
 
 
 def write_spooled(conn: connection, batch: SpooledEntries) -> tuple[int, int] | None:
