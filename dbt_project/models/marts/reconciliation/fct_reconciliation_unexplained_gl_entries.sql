@@ -16,9 +16,19 @@
 -- that period alone (macros/period_marts.sql, sparse period marts; DECISIONLOG.md 17).
 with
 
+-- only the columns used: on_setup_accounts below is read twice, so PostgreSQL materializes it
 g_l_entries as (
 
-    select * from {{ ref('stg_bc__g_l_entries') }}
+    select
+        company,
+        entry_no,
+        posting_date,
+        g_l_account_no,
+        document_no,
+        description,
+        source_code,
+        amount
+    from {{ ref('stg_bc__g_l_entries') }}
     where {{ sparse_period_rows('posting_date') }}
 
 ),
