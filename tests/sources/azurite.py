@@ -8,6 +8,8 @@ Missing node/npm or a failed install fails the test with what to do; nothing is 
 
 from __future__ import annotations
 
+import datetime
+import ipaddress
 import re
 import shutil
 import subprocess
@@ -30,7 +32,7 @@ START_TIMEOUT = 30
 # a public, documented key that only opens the local emulator.
 ACCOUNT = "devstoreaccount1"
 ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-_LISTENING = re.compile(r"Blob service successfully listens on http://127\.0\.0\.1:(\d+)")
+_LISTENING = re.compile(r"Blob service successfully listens on https?://127\.0\.0\.1:(\d+)")
 
 
 def install_dir() -> Path:
@@ -102,10 +104,55 @@ def installed_azurite_blob() -> Path:
     return script
 
 
-class AzuriteBlob:
-    """A running ``azurite-blob``: in-memory storage on a free port of 127.0.0.1."""
+def _self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 (its own CA) and its key, as PEM files in ``folder``."""
+    # cryptography is what the azure extra already brings (azure-identity, msal); openssl's CLI may be absent
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
 
-    def __init__(self, script: Path, workdir: Path) -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = folder / "azurite-cert.pem", folder / "azurite-key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return cert_file, key_file
+
+
+class AzuriteBlob:
+    """A running ``azurite-blob``: in-memory storage on a free port of 127.0.0.1.
+
+    ``https=True`` serves TLS with a fresh self-signed certificate (``cert_file``; trust it with
+    ``SSL_CERT_FILE``), which adlfs's ``account_host`` needs: adlfs always builds ``https://<account_host>``.
+    """
+
+    def __init__(self, script: Path, workdir: Path, *, https: bool = False) -> None:
+        self.scheme = "https" if https else "http"
+        tls: list[str] = []
+        self.cert_file: Path | None = None
+        if https:
+            self.cert_file, key_file = _self_signed_certificate(workdir)
+            tls = ["--cert", str(self.cert_file), "--key", str(key_file)]
         self.log_path = workdir / "azurite.log"
         self._log = self.log_path.open("wb")
         self.process = subprocess.Popen(
@@ -123,6 +170,7 @@ class AzuriteBlob:
                 # azure-storage-blob may ask for a service version newer than this Azurite knows
                 "--skipApiVersionCheck",
                 "--silent",
+                *tls,
             ],
             cwd=workdir,
             stdout=self._log,
@@ -150,14 +198,20 @@ class AzuriteBlob:
         )
 
     @property
+    def account_host(self) -> str:
+        """What adlfs's ``account_host`` option takes: the endpoint after ``https://``."""
+        return f"127.0.0.1:{self.port}/{ACCOUNT}"
+
+    @property
     def connection_string(self) -> str:
         return (
-            f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={ACCOUNT_KEY};"
-            f"BlobEndpoint=http://127.0.0.1:{self.port}/{ACCOUNT};"
+            f"DefaultEndpointsProtocol={self.scheme};AccountName={ACCOUNT};AccountKey={ACCOUNT_KEY};"
+            f"BlobEndpoint={self.scheme}://{self.account_host};"
         )
 
     def filesystem(self) -> Any:
-        """An adlfs filesystem of its own (not fsspec's shared instance), as a separate writer would have."""
+        """An adlfs filesystem of its own (not fsspec's shared instance), as a separate writer would have.
+        Over https, the process must trust ``cert_file`` (``SSL_CERT_FILE``)."""
         return fsspec.filesystem("abfs", connection_string=self.connection_string, skip_instance_cache=True)
 
     def stop(self) -> None:
@@ -171,8 +225,8 @@ class AzuriteBlob:
         self._log.close()
 
 
-def start_azurite_blob() -> tuple[AzuriteBlob, Path]:
+def start_azurite_blob(*, https: bool = False) -> tuple[AzuriteBlob, Path]:
     """Install if needed and start; returns the server and its working folder (the caller removes it)."""
     script = installed_azurite_blob()
     workdir = Path(tempfile.mkdtemp(prefix="azurite-"))  # mode 0700
-    return AzuriteBlob(script, workdir), workdir
+    return AzuriteBlob(script, workdir, https=https), workdir

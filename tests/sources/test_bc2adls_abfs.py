@@ -1,14 +1,19 @@
 """``bc2adls:abfs://<container>/<folder>``: a demo company's bc2adls export in Azure Blob Storage (Azurite,
 Microsoft's emulator) lands exactly like the same export in a local folder, and later exports are picked up.
 
-Credentials reach the connector only through the environment (``AZURE_STORAGE_CONNECTION_STRING``, which
-adlfs reads), never through the URL. The export is uploaded by a separate adlfs filesystem, as bc2adls
-writes from BC while costclose reads.
+Credentials reach the connector only through the environment, never through the URL: a connection string
+(``AZURE_STORAGE_CONNECTION_STRING``), or account name + key with the endpoint in ``FSSPEC_ABFS`` through
+``costclose extract`` in its own process, as the README documents. The export is uploaded by a separate
+adlfs filesystem, as bc2adls writes from BC while costclose reads.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,11 +21,13 @@ from typing import Any
 
 import psycopg2
 import pytest
-from azurite import AzuriteBlob, start_azurite_blob
+from azurite import ACCOUNT, ACCOUNT_KEY, AzuriteBlob, start_azurite_blob
+from bc_source_db import seed_company
 from psycopg2 import sql
 
 from costclose import bc_schema
 from costclose.bc2adls_export.exporter import export_bc2adls
+from costclose.db import database_url
 from costclose.landing import load
 from costclose.sources import open_source
 
@@ -89,10 +96,33 @@ def cost_totals(url: str, schema: str) -> tuple[Any, ...]:
     return tuple(row)
 
 
-def upload(fs: Any, local: Path, remote: str, relative: list[str]) -> None:
-    """Copy the export's files (paths relative to ``local``) to ``remote`` with adlfs."""
+def upload(fs: Any, local: Path, remote: str, relative: list[str] | None = None) -> None:
+    """Copy the export's files (paths relative to ``local``; default: all) to ``remote`` with adlfs."""
+    if relative is None:
+        relative = sorted(str(p.relative_to(local)) for p in local.rglob("*") if p.is_file())
     for rel in relative:
         fs.put_file(str(local / rel), f"{remote}/{rel}")
+
+
+# a writer in its own process, configured by the environment only (as the extract that follows)
+UPLOAD = """
+import pathlib, sys
+import fsspec
+local, container, folder = pathlib.Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+fs = fsspec.filesystem("abfs")
+fs.mkdir(container)
+for path in sorted(p for p in local.rglob("*") if p.is_file()):
+    fs.put_file(str(path), f"{container}/{folder}/{path.relative_to(local)}")
+"""
+
+
+def run(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
+
+
+def clear_azure_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    for variable in AZURE_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
 
 
 def test_export_in_azure_blob_storage_lands_like_the_local_folder_and_increments(
@@ -111,10 +141,9 @@ def test_export_in_azure_blob_storage_lands_like_the_local_folder_and_increments
     writer = azurite.filesystem()
     writer.mkdir(container)
     remote = f"{container}/{FOLDER}"
-    upload(writer, lake, remote, sorted(str(p.relative_to(lake)) for p in lake.rglob("*") if p.is_file()))
+    upload(writer, lake, remote)
 
-    for variable in AZURE_VARIABLES:
-        monkeypatch.delenv(variable, raising=False)
+    clear_azure_credentials(monkeypatch)
     monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", azurite.connection_string)
     url = f"bc2adls:abfs://{remote}"
     assert azurite.connection_string.split("AccountKey=")[1].split(";")[0] not in url
@@ -159,3 +188,51 @@ def test_export_in_azure_blob_storage_lands_like_the_local_folder_and_increments
     assert cost_totals(via_abfs, "raw") == cost_totals(via_local, "raw") == cost_totals(erp, "bc")
     again = load(open_source(url), COMPANY, warehouse_url=via_abfs)
     assert (again.upserted, again.deleted) == (0, 0)
+
+
+def test_costclose_extract_reads_abfs_with_account_key_and_fsspec_abfs_endpoint(
+    clone_database: Callable[[str], str],
+    costclose_env: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The production recipe: account name and key from the environment, the endpoint (``account_host``,
+    always https in adlfs) in ``FSSPEC_ABFS``, which fsspec reads when a process starts."""
+    source = clone_database("bc")
+    seed_company(source, COMPANY, value_entry_count=30, g_l_entry_count=12)
+    lake = tmp_path / "lake"
+    export_bc2adls(source, COMPANY, str(lake))
+    via_local = clone_database("wh")
+    load(open_source(f"bc2adls:{lake}"), COMPANY, warehouse_url=via_local)
+
+    server, workdir = start_azurite_blob(https=True)
+    try:
+        clear_azure_credentials(monkeypatch)
+        config_file = tmp_path / "costclose.yml"
+        env = {
+            **os.environ,
+            "COSTCLOSE_CONFIG": str(config_file),
+            "AZURE_STORAGE_ACCOUNT_NAME": ACCOUNT,
+            "AZURE_STORAGE_ACCOUNT_KEY": ACCOUNT_KEY,
+            "FSSPEC_ABFS": json.dumps({"account_host": server.account_host}),
+            # trust the emulator's certificate (aiohttp fixes its TLS context at import: a fresh process)
+            "SSL_CERT_FILE": str(server.cert_file),
+        }
+        container = f"bc2adls-{uuid.uuid4().hex[:12]}"
+        uploaded = run([sys.executable, "-c", UPLOAD, str(lake), container, FOLDER], env)
+        assert uploaded.returncode == 0, uploaded.stderr
+        url = f"bc2adls:abfs://{container}/{FOLDER}"
+        costclose = Path(sys.executable).with_name("costclose")
+        done = run([str(costclose), "extract", "--company", COMPANY, "--source", url], env)
+    finally:
+        server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "DIFF" not in done.stdout
+    assert ACCOUNT_KEY not in done.stdout + done.stderr + config_file.read_text()
+    assert url in config_file.read_text()  # remembered, without any credential
+    warehouse = database_url("warehouse")
+    assert raw_rows(warehouse) == raw_rows(via_local)
+    assert cost_totals(warehouse, "raw") == cost_totals(via_local, "raw") == cost_totals(source, "bc")
+    assert cost_totals(warehouse, "raw")[0] == 30
