@@ -23,8 +23,8 @@ WORKDIR /opt/costclose
 # Dependencies first (cached layer), then the project itself.
 COPY pyproject.toml uv.lock README.md ./
 COPY plugins/costclose/__init__.py plugins/costclose/__init__.py
-RUN uv sync --frozen --no-dev --no-install-project
+RUN uv sync --frozen --no-dev --extra azure --no-install-project
 COPY . .
-RUN uv sync --frozen --no-dev && mkdir -p /opt/airflow && chown -R airflow /opt/airflow /opt/costclose
+RUN uv sync --frozen --no-dev --extra azure && mkdir -p /opt/airflow && chown -R airflow /opt/airflow /opt/costclose
 
 USER airflow

@@ -15,9 +15,9 @@ export DO_NOT_TRACK := 1
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-setup:  ## create the locked environment (.venv) from uv.lock; installs uv with pip if missing
+setup:  ## the locked environment (.venv) from uv.lock, with the azure extra (adlfs); installs uv with pip if missing
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
-	$(UV) sync --frozen --quiet
+	$(UV) sync --frozen --quiet --extra azure
 
 browser:  ## Debian's chromium for the close pack's browser test (apt-get, as root or with sudo)
 	@command -v chromium >/dev/null 2>&1 || { \
