@@ -100,8 +100,7 @@ def upload(fs: Any, local: Path, remote: str, relative: list[str] | None = None)
     """Copy the export's files (paths relative to ``local``; default: all) to ``remote`` with adlfs."""
     if relative is None:
         relative = sorted(str(p.relative_to(local)) for p in local.rglob("*") if p.is_file())
-    for rel in relative:
-        fs.put_file(str(local / rel), f"{remote}/{rel}")
+    fs.put([str(local / rel) for rel in relative], [f"{remote}/{rel}" for rel in relative])  # concurrently
 
 
 # a writer in its own process, configured by the environment only (as the extract that follows)
@@ -111,8 +110,8 @@ import fsspec
 local, container, folder = pathlib.Path(sys.argv[1]), sys.argv[2], sys.argv[3]
 fs = fsspec.filesystem("abfs")
 fs.mkdir(container)
-for path in sorted(p for p in local.rglob("*") if p.is_file()):
-    fs.put_file(str(path), f"{container}/{folder}/{path.relative_to(local)}")
+files = sorted(p for p in local.rglob("*") if p.is_file())
+fs.put([str(p) for p in files], [f"{container}/{folder}/{p.relative_to(local)}" for p in files])
 """
 
 
