@@ -15,16 +15,22 @@ other ``_incremental``/plain files load as usual. In a Fabric lakehouse (point t
 that table and reload them from the delta files present, once per company and marker version (kept
 in the table's watermark); the marker file itself is left in place.
 
-Remote folders: any fsspec URL works (tested with ``memory://``). ``abfs://`` (ADLS Gen2) and OneLake
-need the ``adlfs`` package: the optional extra ``azure`` (``uv sync --extra azure``). Credentials
-are never put in the URL:
-adlfs reads them from the environment (``AZURE_STORAGE_ACCOUNT_NAME`` with
-``AZURE_STORAGE_ACCOUNT_KEY`` / ``AZURE_STORAGE_SAS_TOKEN`` / ``AZURE_STORAGE_CONNECTION_STRING``,
-or a service principal through ``AZURE_TENANT_ID``/``AZURE_CLIENT_ID``/``AZURE_CLIENT_SECRET`` and
-azure-identity's ``DefaultAzureCredential``), and fsspec applies ``FSSPEC_ABFS`` (a JSON object of
-constructor options, e.g. ``{"account_name": "onelake", "account_host":
+Remote folders: any fsspec URL works (tested with ``memory://`` and, against Azurite, ``abfs://``).
+``abfs://`` (ADLS Gen2, Azure Blob Storage) and OneLake need the ``adlfs`` package: the optional extra
+``azure`` (``uv sync --extra azure``). Credentials are never put in the URL; adlfs reads them from the
+environment: ``AZURE_STORAGE_CONNECTION_STRING``, or the account (``AZURE_STORAGE_ACCOUNT_NAME``, or
+``account_name`` in ``FSSPEC_ABFS``) with ``AZURE_STORAGE_ACCOUNT_KEY``, ``AZURE_STORAGE_SAS_TOKEN`` or a
+service principal (``AZURE_STORAGE_TENANT_ID``/``AZURE_STORAGE_CLIENT_ID``/``AZURE_STORAGE_CLIENT_SECRET``),
+or with none of these azure-identity's ``DefaultAzureCredential`` (``AZURE_TENANT_ID``/
+``AZURE_CLIENT_ID``/``AZURE_CLIENT_SECRET``, a managed identity, ``az login``). Other constructor options
+go in ``FSSPEC_ABFS``, a JSON object fsspec reads from the environment when it is imported, i.e. it must
+be set when the process starts (e.g. ``{"account_name": "onelake", "account_host":
 "onelake.blob.fabric.microsoft.com", "anon": false}`` for OneLake, where the container is the
-workspace: ``bc2adls:abfs://<workspace>/<lakehouse>.Lakehouse/Files``).
+workspace: ``bc2adls:abfs://<workspace>/<lakehouse>.Lakehouse/Files``). adlfs always reaches
+``https://<account_host>``; a plain-http endpoint (an emulator) is given by a connection string instead.
+fsspec shares one filesystem per URL and options in a process and adlfs caches directory listings
+without expiry, so every read of the folder (``fetch``, ``totals``, ``companies``) drops that cache first:
+files bc2adls wrote since the previous load in the same process are seen.
 
 Nothing is dropped silently: a line with bad escaping, the wrong number of fields, a value that does
 not type, invalid UTF-8, or no line end (a truncated file) becomes a quarantined ``BadRow`` naming the
