@@ -12,7 +12,8 @@ unposted). After a month's batch the month before it is closed and Allow Posting
 so later adjustments of old entries are dated at the first allowed date.
 
 Scale: ``scale`` 1 is a few thousand value entries over 14 months; volume grows linearly with it. Rows
-leave the engine in batches (``store.flush``) so the database side is COPY only.
+leave the engine in batches, spooled to temporary files as they are made (``store.EntrySpool``), so
+the database side is COPY only and batches waiting for the writer hold disk, not memory.
 
 Generated items (``seed(..., items=N)``, see ``masterdata.generated_item_rows``) take their share of the
 daily purchases, sales, adjustments and transfers (their number over all tradeable items), at every
