@@ -227,6 +227,14 @@ class AzuriteBlob:
 
 def start_azurite_blob(*, https: bool = False) -> tuple[AzuriteBlob, Path]:
     """Install if needed and start; returns the server and its working folder (the caller removes it)."""
+    try:
+        import adlfs  # noqa: F401 - what bc2adls:abfs:// needs, besides the emulator
+    except ImportError:
+        pytest.fail(
+            "adlfs is not installed: the abfs:// tests need the optional extra azure. Run "
+            "`python3 -m uv sync --frozen --extra azure` and rerun.",
+            pytrace=False,
+        )
     script = installed_azurite_blob()
     workdir = Path(tempfile.mkdtemp(prefix="azurite-"))  # mode 0700
     return AzuriteBlob(script, workdir, https=https), workdir
