@@ -1,8 +1,9 @@
 {#- Period handling. An accounting period is a calendar month (BC's monthly accounting periods; the
     DECISIONLOG records why we key on the month rather than on raw.accounting_period rows). -#}
 
+{#- dbt's cross-database date_trunc and a standard cast (issue 9 part 5: adapter-portable SQL). -#}
 {% macro period_of(date_expression) -%}
-    date_trunc('month', {{ date_expression }})::date
+    cast({{ dbt.date_trunc('month', date_expression) }} as date)
 {%- endmacro %}
 
 {#- The period selected with --vars '{period: 2024-03}' (any 'YYYY-MM' or 'YYYY-MM-DD' inside it) as a

@@ -14,7 +14,7 @@ renamed as (
         item_ledger_entry_no,
         inbound_item_entry_no,
         outbound_item_entry_no,
-        coalesce(quantity, 0)::numeric as quantity,
+        cast(coalesce(quantity, 0) as numeric) as quantity,
         posting_date,
         transferred_from_entry_no,
         coalesce(cost_application, false) as cost_application,

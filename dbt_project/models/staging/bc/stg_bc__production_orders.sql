@@ -18,7 +18,7 @@ renamed as (
         due_date,
         finished_date,
         coalesce(location_code, '') as location_code,
-        coalesce(quantity, 0)::numeric as quantity,
+        cast(coalesce(quantity, 0) as numeric) as quantity,
         coalesce(inventory_posting_group, '') as inventory_posting_group,
         coalesce(gen_prod_posting_group, '') as gen_prod_posting_group,
         coalesce(gen_bus_posting_group, '') as gen_bus_posting_group,

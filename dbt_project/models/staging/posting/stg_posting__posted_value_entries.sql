@@ -12,7 +12,7 @@ renamed as (
         company,
         value_entry_no,
         cost_part,
-        amount_posted::numeric as amount_posted,
+        cast(amount_posted as numeric) as amount_posted,
         idempotency_key,
         posted_at
     from source
