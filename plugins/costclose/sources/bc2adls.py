@@ -9,7 +9,7 @@ them -- and rows are consolidated as bc2adls does: per ``systemId`` + ``$Company
 
 Table resets (``costclose.sources.bc2adls_reset``): a ``<guid>_full.csv`` file (setup "Distinguish full
 and incremental exports") is the company's complete table after a bc2adls reset: the company's rows
-not in it, and the files written before it, are superseded (dbt_project/DECISIONLOG.md §17); the
+not in it, and the files written before it, are superseded (dbt_project/DECISIONLOG.md §19); the
 other ``_incremental``/plain files load as usual. In a Fabric lakehouse (point the URL at its
 ``Files`` folder) a new ``reset/<Entity>.txt`` marker makes the next load drop the company's rows of
 that table and reload them from the delta files present, once per company and marker version (kept

@@ -12,7 +12,7 @@ bc2adls (../shared/spec/bc-interfaces.md §1.2, §1.6) marks a table reset in tw
 This module holds the pieces of those rules the ``bc2adls:`` reader needs: which files a ``_full``
 file supersedes for a company, the marker's version (``fsspec``'s ``ukey``: a rewritten marker is a new
 reset), and the bc2adls consolidation of a ``_full`` file in the totals cache. The decision on what a
-``_full`` file means for rows not in it is dbt_project/DECISIONLOG.md §17.
+``_full`` file means for rows not in it is dbt_project/DECISIONLOG.md §19.
 """
 
 from __future__ import annotations

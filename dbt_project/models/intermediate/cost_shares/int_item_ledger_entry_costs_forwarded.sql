@@ -258,13 +258,16 @@ transfer_receipt_applications as materialized (
 
 -- one application step: an inbound entry to an outbound entry applied to it, and a transfer shipment to
 -- its receipt; factor = applied quantity / source quantity
+-- Factors keep 28 decimals, the scale of BC's (.NET) Decimal (DECISIONLOG.md 20): an unrounded
+-- numeric product gains ~20 digits per step, so a 10-step chain carried 200-digit factors and summing
+-- them dominated the build at 1M entries.
 edges as (
 
     select
         outbound_applications.company,
         outbound_applications.inbound_item_entry_no as from_entry_no,
         outbound_applications.outbound_item_entry_no as to_entry_no,
-        outbound_applications.quantity / sources.quantity as factor
+        round(outbound_applications.quantity / sources.quantity, 28) as factor
     from outbound_applications
     inner join entries as sources
         on
@@ -278,7 +281,7 @@ edges as (
         transfer_receipt_applications.company,
         transfer_receipt_applications.outbound_item_entry_no as from_entry_no,
         transfer_receipt_applications.inbound_item_entry_no as to_entry_no,
-        transfer_receipt_applications.quantity / sources.quantity as factor
+        round(transfer_receipt_applications.quantity / sources.quantity, 28) as factor
     from transfer_receipt_applications
     inner join entries as sources
         on
@@ -323,7 +326,7 @@ paths (company, origin_entry_no, entry_no, factor, depth) as (
         paths.company,
         paths.origin_entry_no,
         edges.to_entry_no as entry_no,
-        paths.factor * edges.factor as factor,
+        round(paths.factor * edges.factor, 28) as factor,
         paths.depth + 1 as depth
     from paths
     inner join edges on paths.company = edges.company and paths.entry_no = edges.from_entry_no
