@@ -189,3 +189,35 @@ def test_recreated_source_is_refused_until_full_reextract(
 def test_unknown_table_is_a_clear_error(source_url: str, warehouse_url: str) -> None:
     with pytest.raises(LoadError, match="Unknown table 'value_entries'"):
         load(open_source(f"sql:{source_url}"), COMPANY, tables=["value_entries"], warehouse_url=warehouse_url)
+
+
+def test_ledgers_are_indexed_by_period_and_analyzed_after_a_load(source_url: str, warehouse_url: str) -> None:
+    seed_company(source_url, COMPANY, value_entry_count=30, g_l_entry_count=20)
+
+    load(open_source(f"sql:{source_url}"), COMPANY, warehouse_url=warehouse_url)
+
+    indexed = query(
+        warehouse_url,
+        "select tablename from pg_indexes where schemaname = 'raw' and indexdef like %s",
+        ("%(company, posting_date)",),
+    )
+    ledgers = {"value_entry", "g_l_entry", "item_ledger_entry", "capacity_ledger_entry"}
+    assert ledgers <= {r[0] for r in indexed}
+    # the planner sees the rows just landed (not only what autovacuum last sampled)
+    stats = dict(
+        query(
+            warehouse_url,
+            "select c.relname, c.reltuples::int from pg_class c "
+            "join pg_stat_user_tables s on s.relid = c.oid "
+            "where s.schemaname = 'raw' and c.relname in ('value_entry', 'g_l_entry') "
+            "and s.last_analyze is not null",
+        )
+    )
+    assert stats == {"value_entry": 30, "g_l_entry": 20}
+
+    # a rerun that changes nothing does not analyze again
+    analyzed = "select last_analyze from pg_stat_user_tables where relname = 'value_entry'"
+    before = query(warehouse_url, analyzed)
+    load(open_source(f"sql:{source_url}"), COMPANY, warehouse_url=warehouse_url)
+    after = query(warehouse_url, analyzed)
+    assert before == after

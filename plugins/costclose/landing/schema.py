@@ -86,6 +86,10 @@ create table if not exists landing.load_control (
 """
 
 
+# ledgers are read by period: raw tables with this column get an index on (company, it)
+PERIOD_COLUMN = "posting_date"
+
+
 def ensure_schema(conn: psycopg2.extensions.connection) -> None:
     """Create ``raw`` and ``landing`` and all their tables if missing (idempotent, concurrency-safe).
 
@@ -98,6 +102,17 @@ def ensure_schema(conn: psycopg2.extensions.connection) -> None:
             cur.execute(
                 bc_schema.create_table_sql(table, RAW_SCHEMA, extra_columns=bc_schema.RAW_LOAD_COLUMNS)
             )
+            if PERIOD_COLUMN in table.column_names:
+                # the period models and the nightly build read one month of a ledger: without this index
+                # every period-filtered model scans the table's whole history (issue 9)
+                cur.execute(
+                    sql.SQL("create index if not exists {} on {}.{} (company, {})").format(
+                        sql.Identifier(f"{table.name}_period_idx"),
+                        sql.Identifier(RAW_SCHEMA),
+                        sql.Identifier(table.name),
+                        sql.Identifier(PERIOD_COLUMN),
+                    )
+                )
         cur.execute(LANDING_DDL)
     conn.commit()
 
