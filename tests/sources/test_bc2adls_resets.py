@@ -15,6 +15,7 @@ from costclose import bc_schema
 from costclose.bc2adls_export.exporter import export_bc2adls
 from costclose.landing import load
 from costclose.sources import open_source
+from costclose.sources.bc2adls import Bc2AdlsFormatError
 
 COMPANY = "CRONUS International Ltd."
 OTHER = "Other Co"
@@ -221,3 +222,10 @@ def test_reader_lands_from_a_non_local_fsspec_filesystem(source_url: str, wareho
         assert raw_rows(warehouse_url, COMPANY) == source_rows(source_url, COMPANY)
     finally:
         memory.rm(root, recursive=True)
+
+
+def test_a_storage_url_whose_filesystem_package_is_missing_is_refused_clearly() -> None:
+    # gcsfs is not a dependency: fsspec knows gs:// but cannot import its implementation
+    expected = r"needs a filesystem package .*gcsfs.*uv sync --extra azure"
+    with pytest.raises(Bc2AdlsFormatError, match=expected):
+        open_source("bc2adls:gs://bucket/lakehouse/Files")

@@ -136,7 +136,13 @@ class Bc2AdlsSource:
             raise Bc2AdlsFormatError(f"Not a bc2adls: source URL: {url!r} (expected bc2adls:<folder>).")
         self.url = url
         self.batch_size = batch_size
-        self.fs, root = fsspec.core.url_to_fs(url[len(PREFIX) :], **(storage_options or {}))
+        try:
+            self.fs, root = fsspec.core.url_to_fs(url[len(PREFIX) :], **(storage_options or {}))
+        except ImportError as exc:  # fsspec's message names the package its protocol needs
+            raise Bc2AdlsFormatError(
+                f"Reading {url!r} needs a filesystem package that is not installed ({exc}). For abfs:// "
+                "(ADLS Gen2, Fabric OneLake) install costclose's azure extra: `uv sync --extra azure`."
+            ) from exc
         self.root = root.rstrip("/")
         self._fresh_listings()
         if not self.fs.isdir(self.root):
