@@ -45,31 +45,32 @@ def value_entry_totals(url: str, schema: str, company: str) -> tuple:
     return row
 
 
-def deleted_rows(url: str, company: str) -> int:
+def _count(url: str, query: str, params: tuple) -> int:
     conn = psycopg2.connect(url)
     with conn, conn.cursor() as cur:
-        cur.execute(
-            "select coalesce(sum(rows_deleted), 0) from landing.batch "
-            "where company = %s and table_name = 'value_entry'",
-            (company,),
-        )
-        deleted = int(cur.fetchone()[0])
+        cur.execute(query, params)
+        value = int(cur.fetchone()[0])
     conn.close()
-    return deleted
+    return value
+
+
+def deleted_rows(url: str, company: str) -> int:
+    return _count(
+        url,
+        "select coalesce(sum(rows_deleted), 0) from landing.batch "
+        "where company = %s and table_name = 'value_entry'",
+        (company,),
+    )
 
 
 def reset_batches(url: str, company: str) -> int:
     """Batches that applied a Fabric reset marker to the company's value entries."""
-    conn = psycopg2.connect(url)
-    with conn, conn.cursor() as cur:
-        cur.execute(
-            "select count(*) from landing.batch where company = %s and table_name = 'value_entry' "
-            "and source_ref like 'reset/ValueEntry-5802.txt:%%'",
-            (company,),
-        )
-        count = int(cur.fetchone()[0])
-    conn.close()
-    return count
+    return _count(
+        url,
+        "select count(*) from landing.batch where company = %s and table_name = 'value_entry' "
+        "and source_ref like 'reset/ValueEntry-5802.txt:%%'",
+        (company,),
+    )
 
 
 def ve_files(report_files: list[str]) -> list[str]:
