@@ -4,6 +4,8 @@ every step of the close against it, on one machine, in one run.
     make bench                                   # 60,000 value entries: a few minutes
     .venv/bin/python bench/run.py --entries 300000
     .venv/bin/python bench/run.py --entries 1000000 --entries 10000000   # growth 1M -> 10M (hours)
+    .venv/bin/python bench/run.py --entries 11000000 --months 24 --items 20000 --home DIR \
+        --steps sql,build --reuse-warehouses                             # some steps on a seeded home
 
 Measured (issue 9 part 2):
   (a) the floor: a bare COPY of the value entries (out of the ERP, into a table) and one aggregating scan;
@@ -15,8 +17,10 @@ Measured (issue 9 part 2):
   (f) the nightly increment (50,000 new + 5,000 updated value entries at 10 million, proportionally
       fewer below): extract (sql, and bc2adls after a new export) + dbt build of the period with the
       ``nightly`` selector + gate, and its ratio to the full build;
-  (g) peak RSS of every process: this one (dbt and GX run in it), its children, and each backend of the
-      embedded PostgreSQL (sampled; a backend's RSS includes the shared buffers it touched);
+  (g) peak RSS of every process: each step of (b)-(f) runs in a spawned process of its own, as each is a
+      task of its own under Airflow (and `costclose close` is one process), so each step's figure is its
+      own; and each backend of the embedded PostgreSQL (sampled; a backend's RSS includes the shared
+      buffers it touched);
   (h) with two or more ``--entries``, the growth of every figure from the smallest to the largest run.
 
 Every run appends a row to bench/RESULTS.md with machine, date and load average. Targets (issue 9
@@ -28,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import multiprocessing
 import os
 import platform
 import resource
@@ -253,7 +258,7 @@ def _seed_child(b: Bench, months: int, scale: float, items: int | None) -> None:
     )
 
 
-def _seed_and_floor(b: Bench, entries: int, months: int, items: int | None) -> None:
+def _seed_and_floor(b: Bench, entries: int, months: int, items: int | None, floor: bool = True) -> None:
     f = b.figures
     seeded = b.home / "seeded.json"
     if seeded.exists():
@@ -268,25 +273,32 @@ def _seed_and_floor(b: Bench, entries: int, months: int, items: int | None) -> N
     f.entries = int(_scalar(b.erp, "select count(*) from bc.value_entry"))
     f.rows["seed"] = f.rows["copy"] = f.entries
     console.print(f"value entries: {f.entries:,} ({f.rate('seed', 'seed'):,.0f}/s seeded)")
+    if not floor:
+        return
     b.timed(
         "copy", "(a) floor: COPY value entries out and in", lambda: _copy_floor(b.erp, b.home / "copy.spool")
     )
     b.timed("scan", "(a) floor: one aggregating scan", lambda: _scan(b.erp))
 
 
-def _extract(b: Bench) -> None:
-    from costclose.bc2adls_export.exporter import export_bc2adls
+def _extract_sql(b: Bench) -> None:
     from costclose.landing.loader import load
     from costclose.sources import open_source
 
-    f = b.figures
     report = b.timed(
         "sql",
         "(b) extract, sql connector (16 tables)",
         lambda: load(open_source("sql:" + b.erp), COMPANY, warehouse_url=b.wh),
     )
     if report is not None:
-        f.rows["sql"] = report.upserted
+        b.figures.rows["sql"] = report.upserted
+
+
+def _extract_bc2adls(b: Bench) -> None:
+    from costclose.bc2adls_export.exporter import export_bc2adls
+    from costclose.landing.loader import load
+    from costclose.sources import open_source
+
     b.timed("export", "    bc2adls export of the ERP (not part of (b))", lambda: _export(b, export_bc2adls))
     report = b.timed(
         "bc2adls",
@@ -294,7 +306,7 @@ def _extract(b: Bench) -> None:
         lambda: load(_adls_source(b, open_source), COMPANY, warehouse_url=b.adls_wh),
     )
     if report is not None:
-        f.rows["bc2adls"] = report.upserted
+        b.figures.rows["bc2adls"] = report.upserted
 
 
 def _export(b: Bench, export: Callable[..., Any]) -> Any:
@@ -305,17 +317,25 @@ def _adls_source(b: Bench, open_source: Callable[..., Any]) -> Any:
     return open_source(f"bc2adls:{b.lake}", cache_dir=b.home / "cache")
 
 
-def _transform_and_close(b: Bench) -> None:
-    from costclose.close_cli import run_close
+def _build(b: Bench) -> None:
     from costclose.transform import dbt
-    from costclose.validation.runner import run as validate
 
     b.timed("build", "(c) dbt build, all models and tests", lambda: dbt.build(b.wh))
+
+
+def _gates(b: Bench) -> None:
+    from costclose.validation.runner import run as validate
+
     b.timed(
         "gates",
-        f"(d) GX pre-posting gate ({b.period}; the first includes GX's start)",
+        f"(d) GX pre-posting gate ({b.period}; GX's start included)",
         lambda: validate(COMPANY, b.period, stage="pre-posting", warehouse_url=b.wh, notify=False),
     )
+
+
+def _close(b: Bench) -> None:
+    from costclose.close_cli import run_close
+
     b.timed(
         "close",
         f"(e) full close of {b.period} (dry run)",
@@ -357,12 +377,73 @@ def _nightly(b: Bench) -> None:
         "(f) nightly: GX pre-posting gate",
         lambda: validate(COMPANY, b.period, stage="pre-posting", warehouse_url=b.wh, notify=False),
     )
+    if not (b.lake / "deltas.manifest.cdm.json").exists() and not (b.lake / "deltas").exists():
+        f.notes.append("nightly bc2adls not measured: the bc2adls step did not run on this home")
+        return
     b.timed("nightly_export", "    bc2adls export of the night's changes", lambda: _export(b, export_bc2adls))
     b.timed(
         "nightly_bc2adls",
         f"(f) nightly: extract {changes} (bc2adls)",
         lambda: load(_adls_source(b, open_source), COMPANY, warehouse_url=b.adls_wh),
     )
+
+
+# Each measured step runs in a process of its own, as each is a task of its own under Airflow (and
+# `costclose close` is one process): its peak RSS is its own, not the sum of everything run before it.
+STEPS: dict[str, Callable[[Bench], None]] = {
+    "sql": _extract_sql,
+    "bc2adls": _extract_bc2adls,
+    "build": _build,
+    "gates": _gates,
+    "close": _close,
+    "nightly": _nightly,
+}
+ALL_STEPS = ("floor", *STEPS)
+
+
+def _step_child(step: str, b: Bench, pipe: Any) -> None:
+    """In a spawned process: run one step and send its figures and this process's peak RSS back."""
+    from costclose import config, logging_setup
+
+    config.settings.cache_clear()
+    logging_setup.quiet()
+    STEPS[step](b)
+    usage = resource.getrusage
+    pipe.send(
+        (
+            b.figures,
+            usage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            usage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        )
+    )
+    pipe.close()
+
+
+def _run_step(b: Bench, step: str) -> None:
+    """Run ``step`` in a fresh process (spawned, not forked: dbt and GX start as in a task); merge its
+    figures into the run's."""
+    ctx = multiprocessing.get_context("spawn")
+    receive, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_step_child, args=(step, b, send), name=f"bench-{step}")
+    proc.start()
+    send.close()
+    try:
+        figures, rss, children = receive.recv()
+    except EOFError:
+        figures = None
+    proc.join()
+    f = b.figures
+    if figures is None:
+        f.notes.append(f"step {step}: its process died (exit code {proc.exitcode})")
+        console.print(f"[red]step {step}: its process died (exit code {proc.exitcode})[/red]")
+        return
+    known = len(f.notes)
+    f.seconds.update(figures.seconds)
+    f.rows.update(figures.rows)
+    f.notes.extend(figures.notes[known:])
+    f.rss_mib[f"{step} process"] = rss
+    if children:
+        f.rss_mib[f"{step} child processes (largest)"] = children
 
 
 def _fresh_warehouses(server: str, names: list[str]) -> None:
@@ -387,6 +468,8 @@ def run_once(
     items: int | None = None,
     home: Path | None = None,
     seed_only: bool = False,
+    steps: tuple[str, ...] = ALL_STEPS,
+    reuse_warehouses: bool = False,
 ) -> Figures:
     """One complete run against an embedded server in a temporary COSTCLOSE_HOME (or ``home``: a kept
     one, whose seeded company is reused; warehouses are rebuilt from nothing; the nightly step changes
@@ -408,9 +491,10 @@ def run_once(
     server = db.server_url()
     db.ensure_database(server, "bench_bc2adls")
     warehouse = db.database_url("warehouse")
-    _fresh_warehouses(server, [warehouse.rsplit("/", 1)[-1].split("?")[0], "bench_bc2adls"])
-    shutil.rmtree(home / "bc2adls", ignore_errors=True)
-    shutil.rmtree(home / "cache", ignore_errors=True)
+    if not reuse_warehouses:
+        _fresh_warehouses(server, [warehouse.rsplit("/", 1)[-1].split("?")[0], "bench_bc2adls"])
+        shutil.rmtree(home / "bc2adls", ignore_errors=True)
+        shutil.rmtree(home / "cache", ignore_errors=True)
     b = Bench(
         home,
         db.database_url("erp"),
@@ -420,12 +504,12 @@ def run_once(
     )
     try:
         with PostgresMemory(config.settings().pg_dir) as pg_memory:
-            _seed_and_floor(b, entries, months, items)
+            _seed_and_floor(b, entries, months, items, floor="floor" in steps or seed_only)
             if seed_only:
                 return b.figures
-            _extract(b)
-            _transform_and_close(b)
-            _nightly(b)
+            for step in STEPS:
+                if step in steps:
+                    _run_step(b, step)
         b.figures.rss_mib["postgres backend"] = pg_memory.peak_backend / 2**20
         b.figures.rss_mib["postgres all processes"] = pg_memory.peak_total / 2**20
     finally:
@@ -435,8 +519,7 @@ def run_once(
         else:
             console.print(f"kept {home}")
     rss = b.figures.rss_mib
-    rss["bench process (dbt, GX in-process)"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    rss["child processes (largest)"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    rss["bench process (floor, orchestration)"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return b.figures
 
 
@@ -504,7 +587,7 @@ def record(f: Figures, summary: dict[str, float]) -> None:
     header = (
         "| date | machine | load avg (1/5/15 min) | value entries | seed VE/s | COPY VE/s | scan s "
         "| sql/COPY | bc2adls/COPY | dbt build s | build/scan | gate s | close s | nightly s | nightly/build "
-        "| peak RSS MiB (bench / pg backend) |"
+        "| peak RSS MiB (largest process / pg backend) |"
     )
     if "## Issue 9 runs" not in (RESULTS.read_text() if RESULTS.exists() else ""):
         with RESULTS.open("a") as fh:
@@ -524,7 +607,7 @@ def record(f: Figures, summary: dict[str, float]) -> None:
         f"| {n('dbt build / scan', '{:.1f}')} "
         f"| {n('GX gate (s)', '{:.1f}')} | {n('close of one period (s)', '{:.1f}')} "
         f"| {n('nightly increment (s)', '{:.1f}')} | {n('nightly / full build')} "
-        f"| {f.rss_mib.get('bench process (dbt, GX in-process)', 0):,.0f} / "
+        f"| {max((v for k, v in f.rss_mib.items() if not k.startswith('postgres')), default=0):,.0f} / "
         f"{f.rss_mib.get('postgres backend', 0):,.0f} |"
     )
     with RESULTS.open("a") as fh:
@@ -572,7 +655,25 @@ def main() -> None:
         help="seed the company into --home (and measure the floor), then stop; a later run with the same "
         "--home measures the rest",
     )
+    parser.add_argument(
+        "--steps",
+        default=",".join(ALL_STEPS),
+        help=f"comma-separated steps to measure, in this order: {','.join(ALL_STEPS)} (default all); "
+        "each but floor runs in a process of its own",
+    )
+    parser.add_argument(
+        "--reuse-warehouses",
+        action="store_true",
+        help="with --home: keep the warehouses (and bc2adls export) of an earlier run instead of rebuilding "
+        "them from nothing, e.g. to measure build or close on an earlier run's extraction",
+    )
     args = parser.parse_args()
+    steps = tuple(step.strip() for step in args.steps.split(",") if step.strip())
+    unknown = sorted(set(steps) - set(ALL_STEPS))
+    if unknown:
+        parser.error(f"unknown steps {unknown}; known: {', '.join(ALL_STEPS)}")
+    if args.reuse_warehouses and not args.home:
+        parser.error("--reuse-warehouses needs --home")
     if args.seed_only and not args.home:
         parser.error("--seed-only needs --home")
     if args.home and len(args.entries or []) > 1:
@@ -580,7 +681,16 @@ def main() -> None:
     runs = []
     for entries in sorted(args.entries or [60_000]):
         console.rule(f"{entries:,} value entries requested, {args.months} months")
-        figures = run_once(entries, args.months, args.keep, args.items, args.home, args.seed_only)
+        figures = run_once(
+            entries,
+            args.months,
+            args.keep,
+            args.items,
+            args.home,
+            args.seed_only,
+            steps,
+            args.reuse_warehouses,
+        )
         if args.seed_only:
             console.print(f"seeded {figures.entries:,} value entries into {args.home}")
             continue
