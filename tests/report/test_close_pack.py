@@ -26,6 +26,7 @@ from costclose.db import connect
 from costclose.period import parse_period
 from costclose.report import summary_table, write_close_pack
 from costclose.report.close_files import validation_summary
+from costclose.report.fetch import PAGE_ROWS
 from costclose.validation import store
 from costclose.validation.model import CheckOutcome, ValidationResult
 
@@ -62,6 +63,8 @@ def test_pack_writes_every_file(pack: Pack) -> None:
         "gl_reconciliation.csv",
         "adjusting_journal.csv",
         "skipped_entries.csv",
+        "unposted_value_entries.csv",
+        "unexplained_gl_entries.csv",
         "validation.json",
         "close_pack.xlsx",
         "index.html",
@@ -561,25 +564,44 @@ def test_drill_downs_reach_value_entry_and_g_l_entry_numbers(
     unposted = pack_warehouse.query(
         "select value_entry_no from marts.fct_reconciliation_unposted_value_entries where company = %s"
         " and posting_date <= '2026-02-28' and amount_to_post <> 0"
-        " and '2110' in (account_no, bal_account_no)",
+        " and '2110' in (account_no, bal_account_no)"
+        " order by abs(amount_to_post) desc, value_entry_no, cost_part",
         (COMPANY,),
     )
     assert len(unposted) > 5
-    assert all(f"<td>{no}</td>" in drill for (no,) in unposted)
+    assert f'<span class="unposted-count">{len(unposted):,}</span>' in drill
+    assert all(f"<td>{no}</td>" in drill for (no,) in unposted[:PAGE_ROWS])
+    assert ("data-more" in drill) == (len(unposted) > PAGE_ROWS)
+    # every one of them is in the drill-down file
+    in_file = {r["value_entry_no"] for r in rows(pack.out / "unposted_value_entries.csv")}
+    assert {str(no) for (no,) in unposted} <= in_file
 
     direct = pack_warehouse.query(
         "select g_l_entry_no, g_l_account_no from marts.fct_reconciliation_unexplained_gl_entries"
         " where company = %s and posting_date <= '2026-02-28' and reason = 'Direct Posting'",
         (COMPANY,),
     )
-    assert direct
+    assert 0 < len(direct) <= PAGE_ROWS
     for entry_no, account in direct:
         start = html.index(f'id="drill-{account}"')
         assert f"<td>{entry_no}</td>" in html[start : html.index("</details>", start)]
+    unexplained = rows(pack.out / "unexplained_gl_entries.csv")
+    assert {str(no) for no, _ in direct} <= {r["g_l_entry_no"] for r in unexplained}
+    assert {r["company"] for r in unexplained} == {HOSTILE}
 
     journal = _section(html, "journal")
-    first = (pack.out / "adjusting_journal.csv").read_text(encoding="utf-8").splitlines()[1]
-    assert f'<td class="small">{first.rsplit(",", 1)[1]}</td>' in journal
+    lines = rows(pack.out / "adjusting_journal.csv")
+    largest = sorted(lines, key=lambda r: abs(Decimal(r["amount"])), reverse=True)[:PAGE_ROWS]
+    assert len(lines) > PAGE_ROWS and f"<strong>{len(lines) - PAGE_ROWS:,} more</strong>" in journal
+    for line in largest:  # the largest lines, with their first 20 value entry numbers
+        nos = line["value_entry_nos"].split()
+        more = f"and {len(nos) - 20:,} more (adjusting_journal.csv)" if len(nos) > 20 else ""
+        assert (
+            f'<td class="small">{" ".join(nos[:20])}'
+            + (f' <span class="muted">{more}</span>' if more else "")
+            + "</td>"
+            in journal
+        )
     skipped = _section(html, "skipped")
     nos = [line.split(",")[1] for line in (pack.out / "skipped_entries.csv").read_text().splitlines()[1:]]
     assert len(nos) == 2 and all(f"<td>{no}</td>" in skipped for no in nos)
@@ -616,3 +638,147 @@ def test_files_written_from_the_marts_equal_what_the_close_writes(
         pack_rows = (pack.out / name).read_text(encoding="utf-8").splitlines()
         assert close_rows[0] == pack_rows[0]
         assert sorted(close_rows[1:]) == sorted(pack_rows[1:]), name
+
+
+def test_the_page_shows_the_largest_lines_and_says_how_many_more_are_in_which_file(
+    pack_warehouse: PackWarehouse, tmp_path: Path
+) -> None:
+    """With 3 lines per section the page is cut everywhere: totals stay those of every line."""
+    result = write_close_pack(
+        COMPANY, PERIOD, out_dir=tmp_path, warehouse_url=pack_warehouse.url, page_rows=3
+    )
+    html = (tmp_path / "index.html").read_text(encoding="utf-8")
+    valuation = _section(html, "valuation")
+    by_group: dict[str, list[tuple[str, Decimal]]] = {}
+    for group, item, value in pack_warehouse.query(
+        "select coalesce(i.inventory_posting_group, ''), v.item_no, v.ending_value"
+        " from marts.fct_inventory_valuation_items as v left join staging.stg_bc__items as i"
+        " using (company, item_no) where v.company = %s and v.period_start = %s"
+        " order by abs(v.ending_value) desc nulls last, v.item_no, v.variant_code",
+        (COMPANY, START),
+    ):
+        by_group.setdefault(group, []).append((item, value))
+    assert len(rows(tmp_path / "inventory_valuation.csv")) == sum(map(len, by_group.values()))
+    assert any(len(items) > 3 for items in by_group.values())
+    for group, items in by_group.items():
+        details = valuation[valuation.index(f"items in {group or '(blank)'}") :]
+        details = details[: details.index("</details>")]
+        shown = re.findall(r"<tr><td>([^<]*)</td><td class=\"description\">", details)
+        assert shown == [item for item, _ in items[:3]], group  # the largest value first
+        if len(items) > 3:
+            assert (
+                f"<strong>{len(items) - 3:,} more</strong> are in <code>inventory_valuation.csv</code>"
+                in details
+            )
+        else:
+            assert "data-more" not in details
+    # the totals are over every line, not over the lines shown
+    assert re.search(r'id="valuation-total-ending-value">([^<]*)<', valuation).group(1) == money(
+        sum(v for items in by_group.values() for _, v in items)
+    )
+
+    drill = html[html.index('id="drill-2110"') : html.index("</details>", html.index('id="drill-2110"'))]
+    count = int(re.search(r'class="unposted-count">([\d,]+)<', drill).group(1).replace(",", ""))
+    table = drill[drill.index("<th>Value entry no.</th>") : drill.index("</table>")]
+    assert count > 3 and table.count("<tr><td>") == 3
+    assert f"<strong>{count - 3:,} more</strong> are in <code>unposted_value_entries.csv</code>" in drill
+    assert result["lines"]["unposted_value_entries.csv"] >= count
+
+    journal = _section(html, "journal")
+    lines = result["lines"]["adjusting_journal.csv"]
+    assert lines > 3 and f'id="journal-lines">{lines}<' in journal
+    listed = journal[
+        journal.index("<th>Value entry nos.</th>") : journal.index(
+            "</table>", journal.index("<th>Value entry nos.</th>")
+        )
+    ]
+    assert listed.count("<tr><td>") == 3
+    assert f"<strong>{lines - 3:,} more</strong> are in <code>adjusting_journal.csv</code>" in journal
+
+
+# Tables the pack reads line by line, and the key column each copy changes (so copies are distinct
+# entries, as in a bigger company); the headline tables are copied once.
+LINE_TABLES = {
+    "marts.fct_inventory_valuation_items": ("variant_code", "variant_code || '~' || k"),
+    "marts.fct_inventory_valuation_wip": ("production_order_no", "production_order_no || '~' || k"),
+    "marts.fct_inventory_cost_spec": ("item_no", "item_no || '~' || k"),
+    "marts.fct_cost_shares_breakdown": ("item_no", "item_no || '~' || k"),
+    "marts.fct_cost_shares_breakdown_wip": ("production_order_no", "production_order_no || '~' || k"),
+    "marts.fct_reconciliation_unposted_value_entries": ("value_entry_no", "value_entry_no + k * 1000000"),
+    "marts.fct_reconciliation_unexplained_gl_entries": ("g_l_entry_no", "g_l_entry_no + k * 1000000"),
+    "outbound.fct_adjusting_journal_per_posting_group": ("document_no", "document_no || '~' || k"),
+    "outbound.fct_adjusting_journal_skipped_entries": ("value_entry_no", "value_entry_no + k * 1000000"),
+}
+HEADLINE_TABLES = (
+    "marts.fct_inventory_gl_reconciliation",
+    "marts.fct_gl_account_reconciliation",
+    "marts.fct_inventory_gl_reconciliation_warnings",
+)
+
+
+def _copy_company(wh: PackWarehouse, target: str, copies: int) -> None:
+    """``target``: the test company's marts with every line table ``copies`` times (distinct keys)."""
+    with connect(wh.url) as conn, conn.cursor() as cur:
+        for table in (*LINE_TABLES, *HEADLINE_TABLES):
+            schema, name = table.split(".")
+            cur.execute(
+                "select column_name from information_schema.columns where table_schema = %s"
+                " and table_name = %s order by ordinal_position",
+                (schema, name),
+            )
+            columns = [c for (c,) in cur.fetchall()]
+            key, expression = LINE_TABLES.get(table, ("", ""))
+            n = copies if table in LINE_TABLES else 1
+            select = ", ".join(
+                "%(target)s" if c == "company" else expression if c == key else f'"{c}"' for c in columns
+            )
+            cur.execute(
+                f"insert into {table} ({', '.join(f'{chr(34)}{c}{chr(34)}' for c in columns)})"
+                f" select {select} from {table} cross join generate_series(1, %(n)s) as k"
+                " where company = %(source)s",
+                {"target": target, "n": n, "source": COMPANY},
+            )
+
+
+def _forget_company(wh: PackWarehouse, target: str) -> None:
+    with connect(wh.url) as conn, conn.cursor() as cur:
+        for table in (*LINE_TABLES, *HEADLINE_TABLES):
+            cur.execute(f"delete from {table} where company = %s", (target,))
+
+
+def test_pack_memory_does_not_grow_with_the_lines(pack_warehouse: PackWarehouse, tmp_path: Path) -> None:
+    """A pack of 10x the lines peaks at about the same Python memory: lines are streamed, the page is
+    bounded (issue 9 (g)). tracemalloc traces Python's allocations (psycopg2's result sets included)."""
+    import time
+    import tracemalloc
+
+    peaks: dict[int, int] = {}
+    lines: dict[int, int] = {}
+    sizes: dict[int, int] = {}
+    seconds: dict[int, float] = {}
+    for copies in (8, 80):
+        company = f"MEMORY x{copies}"
+        _copy_company(pack_warehouse, company, copies)
+        try:
+            out = tmp_path / str(copies)
+            started = time.perf_counter()
+            tracemalloc.start()
+            try:
+                result = write_close_pack(
+                    company, PERIOD, out_dir=out, warehouse_url=pack_warehouse.url, page_rows=5
+                )
+                peaks[copies] = tracemalloc.get_traced_memory()[1]
+            finally:
+                tracemalloc.stop()
+            seconds[copies] = round(time.perf_counter() - started, 1)
+            lines[copies] = sum(result["lines"].values())
+            sizes[copies] = (out / "index.html").stat().st_size
+        finally:
+            _forget_company(pack_warehouse, company)
+    figures = {"peaks": peaks, "lines": lines, "page sizes": sizes, "seconds": seconds}
+    assert lines[80] >= 9.5 * lines[8] and lines[8] > 2_000, figures
+    # the page is bounded (5 lines per section here, every section full at 8x): the same size but for
+    # the digits of the counts
+    assert sizes[80] < 1.05 * sizes[8], figures
+    # 10x the lines, not 10x the memory (before streaming: 12 MiB -> 95 MiB)
+    assert peaks[80] - peaks[8] < 0.25 * peaks[8], figures

@@ -3,22 +3,28 @@
 ``gl_reconciliation.csv``, ``adjusting_journal.csv`` and ``skipped_entries.csv`` are written by the
 close itself (``pipeline.write_close_outputs`` and ``pipeline.post``: what was actually posted or
 previewed). The pack keeps such a file as it is and writes it from the marts only when it is missing,
-with the same columns.
+with the same columns. Files are written and read as streams: a journal of any size is never held in
+memory (``summarize`` keeps its totals and its largest lines only).
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import heapq
 import json
 import logging
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import psycopg2.extensions
 
 from costclose.period import Period
-from costclose.report.fetch import params
+from costclose.report.fetch import params, stream
 from costclose.validation.model import jsonable
 
 log = logging.getLogger(__name__)
@@ -79,12 +85,17 @@ FIXED_FILES = (
 )
 
 
-def write_csv(path: Path, header: tuple[str, ...] | list[str], rows: list[list[Any]]) -> None:
+def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """Write ``header`` and ``rows`` (any iterable: a stream is written as it comes); return the rows."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    count = 0
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(header)
-        writer.writerows(rows)
+        for row in rows:
+            writer.writerow(row)
+            count += 1
+    return count
 
 
 def write_fixed_files(
@@ -97,18 +108,100 @@ def write_fixed_files(
         if path.exists():
             outcome[name] = "kept"
             continue
-        with conn.cursor() as cur:
-            cur.execute(query, params(company, period))
-            rows = [list(r) for r in cur.fetchall()]
-        write_csv(path, columns, rows)
+        count = write_csv(
+            path, columns, (list(r.values()) for r in stream(conn, query, params(company, period)))
+        )
         outcome[name] = "written"
-        log.info("wrote %s from the marts (%d rows)", path, len(rows))
+        log.info("wrote %s from the marts (%d rows)", path, count)
     return outcome
 
 
+@contextlib.contextmanager
+def _long_fields() -> Iterator[None]:
+    """A journal line's value entry numbers can be one field of megabytes (csv's default limit: 128 KiB)."""
+    before = csv.field_size_limit()
+    csv.field_size_limit(2**31 - 1)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(before)
+
+
+def iter_csv(path: Path) -> Iterator[dict[str, str]]:
+    """The rows of a close file, one at a time."""
+    with _long_fields(), path.open(newline="", encoding="utf-8") as fh:
+        yield from csv.DictReader(fh)
+
+
 def read_csv(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="", encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
+    return list(iter_csv(path))
+
+
+def _amount(row: dict[str, str]) -> Decimal:
+    return Decimal(row.get("amount") or "0")
+
+
+def count_numbers(text: str) -> int:
+    """How many value entry numbers a space-separated list holds (without splitting it)."""
+    text = text.strip()
+    return text.count(" ") + 1 if text else 0
+
+
+def first_numbers(text: str, n: int) -> str:
+    return " ".join(text.strip().split(" ", n)[:n])
+
+
+@dataclass
+class FileSummary:
+    """A close file (journal or skipped entries) read as a stream: line count, totals, largest lines.
+
+    The file is the close's own record of what it posted or previewed (not a mart), so its totals are
+    added up here, exactly, in ``Decimal``; only ``page_rows`` lines are kept (largest amount first).
+    """
+
+    lines: int = 0
+    debit: Decimal = Decimal(0)
+    credit: Decimal = Decimal(0)
+    per_account: dict[str, list[Any]] = field(default_factory=dict)  # account -> [lines, debit, credit]
+    top: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def net(self) -> Decimal:
+        return self.debit - self.credit
+
+
+def summarize(
+    path: Path, page_rows: int, account_column: str | None = None, numbers_shown: int = 20
+) -> FileSummary:
+    """Stream ``path``: totals (per ``account_column`` when given) and its ``page_rows`` largest lines.
+
+    A line's ``value_entry_nos`` is cut to its first ``numbers_shown`` numbers (``value_entry_count``
+    says how many it has), so a kept line stays small whatever the journal's size.
+    """
+    summary = FileSummary()
+
+    def rows() -> Iterator[dict[str, Any]]:
+        for row in iter_csv(path):
+            amount = _amount(row)
+            summary.lines += 1
+            if amount > 0:
+                summary.debit += amount
+            else:
+                summary.credit -= amount
+            if account_column is not None:
+                acc = summary.per_account.setdefault(row[account_column], [0, Decimal(0), Decimal(0)])
+                acc[0] += 1
+                acc[1 if amount > 0 else 2] += abs(amount)
+            if "value_entry_nos" in row:
+                nos = row["value_entry_nos"]
+                row["value_entry_count"] = count_numbers(nos)
+                row["value_entry_nos"] = first_numbers(nos, numbers_shown)
+                row["value_entry_shown"] = min(row["value_entry_count"], numbers_shown)
+            row["_abs"] = abs(amount)
+            yield row
+
+    summary.top = heapq.nlargest(page_rows, rows(), key=lambda r: r["_abs"])
+    return summary
 
 
 VALIDATION_SQL = """

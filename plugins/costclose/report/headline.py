@@ -115,7 +115,9 @@ cross join lateral (values
 order by share_no
 """
 
-# Drill-downs to the entries behind each account's difference up to the period end.
+# Drill-downs to the entries behind each account's difference up to the period end. The files
+# (unposted_value_entries.csv, unexplained_gl_entries.csv) hold every entry; the page, per account with
+# a difference above the tolerance, its count, its sum and the %(page_rows)s largest entries.
 UNPOSTED_SQL = """
 select u.value_entry_no, u.cost_part, u.posting_date, u.item_no, u.item_ledger_entry_type, u.entry_type,
     u.document_no, u.amount_to_post, u.account_no, u.bal_account_no, u.skip_reason
@@ -131,15 +133,69 @@ where company = %(company)s and posting_date <= %(period_end)s
 order by posting_date, g_l_entry_no
 """
 
-JOURNAL_BY_ACCOUNT_SQL = """
-select gl_account_no, gl_account_type, coalesce(sum(amount) filter (where amount > 0), 0) as debit,
-    coalesce(-sum(amount) filter (where amount < 0), 0) as credit, sum(amount) as net,
-    count(*) as lines
-from outbound.fct_adjusting_journal_per_posting_group
-where company = %(company)s and posting_date <= %(period_end)s
-group by 1, 2
-order by 1
+_DIFFERENT_ACCOUNTS = """
+    select g_l_account_no as account
+    from marts.fct_gl_account_reconciliation
+    where company = %(company)s and period_start = %(period_start)s
+        and abs(difference_to_date) > %(tolerance)s
 """
+
+# A value entry not in the G/L belongs to both its account and its balancing account.
+UNPOSTED_TOP_SQL = f"""
+with accounts as ({_DIFFERENT_ACCOUNTS}),
+per_account as (
+    select a.account, u.*,
+        row_number() over w as _rank, count(*) over w as _count, sum(u.amount_to_post) over w as _sum
+    from accounts as a
+    join ({UNPOSTED_SQL.replace("order by u.posting_date, u.value_entry_no, u.cost_part", "")}) as u
+        on a.account is not distinct from u.account_no or a.account is not distinct from u.bal_account_no
+    window w as (partition by a.account order by abs(u.amount_to_post) desc, u.value_entry_no, u.cost_part
+        rows between unbounded preceding and unbounded following)
+)
+select * from per_account where _rank <= %(page_rows)s order by account, _rank
+"""
+
+UNEXPLAINED_TOP_SQL = f"""
+with accounts as ({_DIFFERENT_ACCOUNTS}),
+per_account as (
+    select a.account, g.*,
+        row_number() over w as _rank, count(*) over w as _count, sum(g.amount) over w as _sum
+    from accounts as a
+    join ({UNEXPLAINED_SQL.replace("order by posting_date, g_l_entry_no", "")}) as g
+        on a.account is not distinct from g.g_l_account_no
+    window w as (partition by a.account order by abs(g.amount) desc, g.g_l_entry_no
+        rows between unbounded preceding and unbounded following)
+)
+select * from per_account where _rank <= %(page_rows)s order by account, _rank
+"""
+
+UNPOSTED_COLUMNS = (
+    "value_entry_no",
+    "cost_part",
+    "posting_date",
+    "item_no",
+    "item_ledger_entry_type",
+    "entry_type",
+    "document_no",
+    "amount_to_post",
+    "account_no",
+    "bal_account_no",
+    "skip_reason",
+)
+UNEXPLAINED_COLUMNS = (
+    "g_l_entry_no",
+    "posting_date",
+    "g_l_account_no",
+    "document_no",
+    "description",
+    "source_code",
+    "amount",
+    "reason",
+)
+DRILL_FILES = (
+    ("unposted_value_entries.csv", UNPOSTED_COLUMNS, UNPOSTED_SQL),
+    ("unexplained_gl_entries.csv", UNEXPLAINED_COLUMNS, UNEXPLAINED_SQL),
+)
 
 
 @dataclass
@@ -223,25 +279,45 @@ def load_charts(conn: psycopg2.extensions.connection, company: str, period: Peri
 
 
 @dataclass
+class Entries:
+    """The entries behind one account's difference: how many, their sum, the largest ones."""
+
+    count: int = 0
+    amount: Decimal = Decimal(0)
+    top: list[Row] = field(default_factory=list)
+
+
+@dataclass
 class DrillDown:
-    """Entries behind the differences and the journal, to the value entry and G/L entry numbers."""
+    """Per account with a difference: value entries not in the G/L and G/L entries no value entry
+    explains (counts and sums by PostgreSQL, the ``page_rows`` largest by amount)."""
 
-    unposted: list[Row]
-    unexplained: list[Row]
-    journal_by_account: list[Row]
+    unposted: dict[str | None, Entries]
+    unexplained: dict[str | None, Entries]
+    page_rows: int
 
-    def unposted_for(self, account: str | None) -> list[Row]:
-        return [r for r in self.unposted if account in (r["account_no"], r["bal_account_no"])]
+    def unposted_for(self, account: str | None) -> Entries:
+        return self.unposted.get(account) or Entries()
 
-    def unexplained_for(self, account: str | None) -> list[Row]:
-        return [r for r in self.unexplained if r["g_l_account_no"] == account]
+    def unexplained_for(self, account: str | None) -> Entries:
+        return self.unexplained.get(account) or Entries()
 
 
-def load_drill_down(conn: psycopg2.extensions.connection, company: str, period: Period) -> DrillDown:
-    p = params(company, period)
+def _per_account(rows: list[Row]) -> dict[str | None, Entries]:
+    out: dict[str | None, Entries] = {}
+    for r in rows:
+        e = out.setdefault(r["account"], Entries(int(r["_count"]), r["_sum"]))
+        e.top.append(r)
+    return out
+
+
+def load_drill_down(
+    conn: psycopg2.extensions.connection, company: str, period: Period, tolerance: Decimal, page_rows: int
+) -> DrillDown:
+    p = {**params(company, period), "tolerance": tolerance, "page_rows": page_rows}
     with conn.cursor() as cur:
         return DrillDown(
-            unposted=_rows(cur, UNPOSTED_SQL, p),
-            unexplained=_rows(cur, UNEXPLAINED_SQL, p),
-            journal_by_account=_rows(cur, JOURNAL_BY_ACCOUNT_SQL, p),
+            unposted=_per_account(_rows(cur, UNPOSTED_TOP_SQL, p)),
+            unexplained=_per_account(_rows(cur, UNEXPLAINED_TOP_SQL, p)),
+            page_rows=page_rows,
         )

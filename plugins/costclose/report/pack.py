@@ -1,7 +1,13 @@
 """``write_close_pack``: the close pack of one company and period, from the dbt marts.
 
 Writes into the period's output folder: the four valuation reports as CSV, the close's own files
-(kept when the close wrote them, see ``close_files``), validation.json, close_pack.xlsx and index.html.
+(kept when the close wrote them, see ``close_files``), the drill-down files (every value entry not in
+the G/L, every G/L entry no value entry explains), validation.json, close_pack.xlsx and index.html.
+
+Memory does not grow with the number of lines: the CSV files and the workbook are streamed from
+server-side cursors (and the close's files line by line), and index.html is bounded: its totals and
+charts are computed by PostgreSQL over all lines, its tables show the ``page_rows`` largest lines per
+section and say how many more lines which file holds.
 """
 
 from __future__ import annotations
@@ -18,9 +24,10 @@ from costclose import db
 from costclose.errors import CostcloseError
 from costclose.period import Period, parse_period
 from costclose.report import close_files, page, workbook
-from costclose.report.fetch import ReportData, load_report
-from costclose.report.headline import load_charts, load_drill_down, load_headline
+from costclose.report.fetch import PAGE_ROWS, load_report, params, stream, stream_report
+from costclose.report.headline import DRILL_FILES, load_charts, load_drill_down, load_headline
 from costclose.report.reports import COST_SHARES, COST_SPEC, VALUATION_REPORTS
+from costclose.report.spec import ReportSpec
 from costclose.security.session import step_url
 
 log = logging.getLogger(__name__)
@@ -33,6 +40,8 @@ PACK_FILES = (
     "gl_reconciliation.csv",
     "adjusting_journal.csv",
     "skipped_entries.csv",
+    "unposted_value_entries.csv",
+    "unexplained_gl_entries.csv",
     "validation.json",
     "close_pack.xlsx",
     "index.html",
@@ -47,10 +56,30 @@ def _csv_value(value: Any) -> Any:
     return value
 
 
-def write_report_csv(path: Path, data: ReportData, company: str, period: Period) -> None:
-    header = ["company", "period", *(c.name for c in data.spec.columns)]
-    rows = [[company, period.key, *(_csv_value(r[c.name]) for c in data.spec.columns)] for r in data.rows]
-    close_files.write_csv(path, header, rows)
+def write_report_csv(
+    path: Path, conn: psycopg2.extensions.connection, spec: ReportSpec, company: str, period: Period
+) -> int:
+    """Every line of the report, streamed from a server-side cursor into the file."""
+    header = ["company", "period", *(c.name for c in spec.columns)]
+    lines = (
+        [company, period.key, *(_csv_value(r[c.name]) for c in spec.columns)]
+        for r in stream_report(conn, spec, company, period)
+    )
+    return close_files.write_csv(path, header, lines)
+
+
+def write_query_csv(
+    path: Path,
+    conn: psycopg2.extensions.connection,
+    columns: tuple[str, ...],
+    query: str,
+    company: str,
+    period: Period,
+) -> int:
+    """A drill-down file: ``company`` and ``columns`` of every row of ``query``, streamed."""
+    rows = stream(conn, query, params(company, period))
+    lines = ([company, *(_csv_value(r[c]) for c in columns)] for r in rows)
+    return close_files.write_csv(path, ["company", *columns], lines)
 
 
 def _tolerance(company: str) -> Decimal:
@@ -80,12 +109,18 @@ def _check_marts(conn: psycopg2.extensions.connection, company: str, period: Per
 
 
 def write_close_pack(
-    company: str, period: str, out_dir: Path | None = None, warehouse_url: str | None = None
+    company: str,
+    period: str,
+    out_dir: Path | None = None,
+    warehouse_url: str | None = None,
+    page_rows: int = PAGE_ROWS,
 ) -> dict[str, Any]:
     """Write the close pack of ``company`` for ``period`` (YYYY-MM) and return what was written.
 
     Reads the dbt marts of ``warehouse_url`` (default: costclose's warehouse); writes to ``out_dir``
-    (default: ``pipeline.output_dir(company, period)``).
+    (default: ``pipeline.output_dir(company, period)``). The files hold every line (streamed: memory
+    does not grow with the lines); index.html shows the totals of all lines and, per section, the
+    ``page_rows`` largest lines with how many more there are in which file.
     """
     p = parse_period(period)
     if out_dir is None:
@@ -97,16 +132,19 @@ def write_close_pack(
     url = warehouse_url or step_url("validate")
     tolerance = _tolerance(company)
     notes: list[str] = []
+    lines: dict[str, int] = {}
     with db.connect(url) as conn:
         _check_marts(conn, company, p)
-        reports = {spec.key: load_report(conn, spec, company, p) for spec in VALUATION_REPORTS}
+        reports = {spec.key: load_report(conn, spec, company, p, page_rows) for spec in VALUATION_REPORTS}
         for spec in VALUATION_REPORTS:
-            write_report_csv(out / spec.csv_name, reports[spec.key], company, p)
+            lines[spec.csv_name] = write_report_csv(out / spec.csv_name, conn, spec, company, p)
+        for name, columns, query in DRILL_FILES:
+            lines[name] = write_query_csv(out / name, conn, columns, query, company, p)
         for spec, var in (
             (COST_SPEC, "valuation_date"),
             (COST_SHARES, "cost_shares_start_date/valuation_date"),
         ):
-            if not reports[spec.key].rows:
+            if reports[spec.key].is_empty:
                 notes.append(
                     f"{spec.title} has no lines for {p.key}: its mart is built for one date (dbt var {var}, "
                     "default the latest period end); rebuild the point_in_time models with that var for "
@@ -116,18 +154,25 @@ def write_close_pack(
         validation = close_files.validation_summary(conn, company, p)
         close_files.write_validation_json(out / "validation.json", validation)
         headline = load_headline(conn, company, p, tolerance)
-        journal = close_files.read_csv(out / "adjusting_journal.csv")
-        skipped = close_files.read_csv(out / "skipped_entries.csv")
         sheets = workbook.write_workbook(
-            out / "close_pack.xlsx", company, p, reports, headline, journal, skipped
+            out / "close_pack.xlsx",
+            company,
+            p,
+            conn,
+            reports,
+            headline,
+            out / "adjusting_journal.csv",
+            out / "skipped_entries.csv",
         )
-        html = page.render(
-            conn=conn,
+        journal = close_files.summarize(out / "adjusting_journal.csv", page_rows, "gl_account_no")
+        skipped = close_files.summarize(out / "skipped_entries.csv", page_rows)
+        lines["adjusting_journal.csv"], lines["skipped_entries.csv"] = journal.lines, skipped.lines
+        context = page.render(
             company=company,
             period=p,
             headline=headline,
             chart_data=load_charts(conn, company, p),
-            drill=load_drill_down(conn, company, p),
+            drill=load_drill_down(conn, company, p, tolerance, page_rows),
             reports=reports,
             journal=journal,
             journal_source=(
@@ -139,9 +184,10 @@ def write_close_pack(
             validation=validation,
             files=list(PACK_FILES),
             notes=notes,
+            page_rows=page_rows,
         )
     index = out / "index.html"
-    index.write_text(html, encoding="utf-8")
+    page.write(index, context)
     log.info("close pack of %s %s written to %s", company, p.key, out)
     return {
         "company": company,
@@ -149,6 +195,7 @@ def write_close_pack(
         "out_dir": str(out),
         "index_html": str(index),
         "files": {name: str(out / name) for name in PACK_FILES},
+        "lines": lines,
         "fixed_files": fixed,
         "sheets": sheets,
         "status": headline.status,

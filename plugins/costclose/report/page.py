@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import psycopg2.extensions
 from markupsafe import Markup
 
 from costclose.period import Period
 from costclose.report import charts
+from costclose.report.close_files import FileSummary
 from costclose.report.fetch import ReportData
 from costclose.report.headline import Charts, DrillDown, Headline
 
@@ -27,15 +27,6 @@ BALANCE_COLUMNS = (
     ("inventory_interim", "Inventory (Interim)"),
     ("wip_inventory", "WIP Inventory"),
 )
-
-# Totals of the journal file as written (what was posted or previewed), summed by PostgreSQL.
-JOURNAL_TOTALS_SQL = """
-select account, count(*) as lines, coalesce(sum(amount) filter (where amount > 0), 0) as debit,
-    coalesce(-sum(amount) filter (where amount < 0), 0) as credit
-from unnest(%s::text[], %s::numeric[]) as t (account, amount)
-group by rollup (account)
-order by account nulls last
-"""
 
 
 def money(value: Decimal | str | None) -> str:
@@ -77,32 +68,12 @@ def element_id(text: str | None, index: int) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "_", text)
 
 
-def journal_totals(
-    conn: psycopg2.extensions.connection, journal: list[dict[str, str]]
-) -> tuple[list[dict[str, str]], dict[str, str]]:
-    with conn.cursor() as cur:
-        cur.execute(
-            JOURNAL_TOTALS_SQL,
-            ([r["gl_account_no"] for r in journal], [r["amount"] or "0" for r in journal]),
-        )
-        rows = cur.fetchall()
+def journal_totals(journal: FileSummary) -> tuple[list[dict[str, str]], dict[str, str]]:
     per_account = [
-        {"account": a, "lines": str(n), "debit": money(d), "credit": money(c)}
-        for a, n, d, c in rows
-        if a is not None
+        {"account": a, "lines": f"{n:,}", "debit": money(d), "credit": money(c)}
+        for a, (n, d, c) in sorted(journal.per_account.items())
     ]
-    grand = next(({"debit": money(d), "credit": money(c)} for a, n, d, c in rows if a is None), None)
-    return per_account, grand or {"debit": money(Decimal(0)), "credit": money(Decimal(0))}
-
-
-def grouped(
-    rows: list[dict[str, Any]], keys: tuple[str, ...]
-) -> list[tuple[tuple[str, ...], list[dict[str, Any]]]]:
-    """Rows (already sorted by ``keys``) in runs of equal keys, for group tables with drill-down."""
-    out: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for r in rows:
-        out.setdefault(tuple(r[k] for k in keys), []).append(r)
-    return list(out.items())
+    return per_account, {"debit": money(journal.debit), "credit": money(journal.credit)}
 
 
 def chart_markup(c: Charts) -> dict[str, Markup]:
@@ -148,24 +119,26 @@ def chart_markup(c: Charts) -> dict[str, Markup]:
 
 def render(
     *,
-    conn: psycopg2.extensions.connection,
     company: str,
     period: Period,
     headline: Headline,
     chart_data: Charts,
     drill: DrillDown,
     reports: dict[str, ReportData],
-    journal: list[dict[str, str]],
+    journal: FileSummary,
     journal_source: str,
-    skipped: list[dict[str, str]],
+    skipped: FileSummary,
     validation: dict[str, Any],
     files: list[str],
     notes: list[str],
-) -> str:
+    page_rows: int,
+) -> dict[str, Any]:
+    """The page's context: every total and chart over all lines (summed by PostgreSQL), and per section
+    only the ``page_rows`` largest lines, with how many more there are and which file holds them."""
     valuation = reports["inventory_valuation"]
-    per_account, grand = journal_totals(conn, journal)
-    cogs_available = bool(reports["cost_shares"].rows)
-    context = {
+    per_account, grand = journal_totals(journal)
+    cogs_available = not reports["cost_shares"].is_empty
+    return {
         "company": company,
         "period": period,
         "day_before_start": period.start - timedelta(days=1),
@@ -184,13 +157,8 @@ def render(
             else "No sales in the period."
         ),
         "valuation": valuation,
-        "valuation_groups": [(k[0], v) for k, v in grouped(valuation.rows, ("inventory_posting_group",))],
         "cost_spec": reports["cost_spec"],
-        "cost_spec_groups": grouped(reports["cost_spec"].rows, ("inventory_posting_group",)),
         "cost_shares": reports["cost_shares"],
-        "cost_shares_groups": grouped(
-            reports["cost_shares"].rows, ("print_cost_share", "inventory_posting_group")
-        ),
         "wip": reports["inventory_valuation_wip"],
         "journal": journal,
         "journal_source": journal_source,
@@ -201,5 +169,16 @@ def render(
         "validation": validation,
         "files": files,
         "notes": notes,
+        "page_rows": page_rows,
     }
-    return environment().get_template("index.html.j2").render(**context)
+
+
+def write(path: Path, context: dict[str, Any]) -> int:
+    """Render the page into ``path`` as a stream (jinja2's ``generate``); return its size in characters."""
+    template = environment().get_template("index.html.j2")
+    size = 0
+    with path.open("w", encoding="utf-8") as fh:
+        for chunk in template.generate(**context):
+            fh.write(chunk)
+            size += len(chunk)
+    return size

@@ -118,6 +118,10 @@ INVENTORY_VALUATION = ReportSpec(
         """
     ).format(valuation=_rel(MARTS, "fct_inventory_valuation_items"), items=ITEMS),
     group_by=("inventory_posting_group",),
+    # the page: the items carrying the most value at the period end
+    weight=sql.SQL("abs(ending_value)"),
+    entity=("item_no", "variant_code"),
+    entity_label="items",
 )
 
 INVENTORY_VALUATION_WIP = ReportSpec(
@@ -158,6 +162,9 @@ INVENTORY_VALUATION_WIP = ReportSpec(
         order by production_order_status, production_order_no
         """
     ).format(wip=_rel(MARTS, "fct_inventory_valuation_wip")),
+    weight=sql.SQL("abs(wip_at_end) + abs(consumption) + abs(capacity) + abs(output)"),
+    entity=("status", "no"),
+    entity_label="production orders",
 )
 
 COST_SPEC = ReportSpec(
@@ -188,7 +195,8 @@ COST_SPEC = ReportSpec(
             trim_scale(s.remaining_quantity) as quantity,
             trim_scale(s.cost_per_unit) as cost_per_unit,
             trim_scale(s.amount) as amount,
-            s.value_entry_count as no_of_entries
+            s.value_entry_count as no_of_entries,
+            s.line_no
         from {cost_spec} as s
         left join {items} as i on i.company = s.company and i.item_no = s.item_no
         where s.company = %(company)s and s.valuation_date = %(period_end)s
@@ -197,6 +205,14 @@ COST_SPEC = ReportSpec(
     ).format(cost_spec=_rel(MARTS, "fct_inventory_cost_spec"), items=ITEMS),
     group_by=("inventory_posting_group",),
     total_filter=sql.SQL("entry_type = 'Total'"),
+    # an item's lines stay together on the page, ranked by the item's Total amount
+    weight=sql.SQL(
+        "max(abs(amount)) filter (where entry_type = 'Total')"
+        " over (partition by inventory_posting_group, item_no)"
+    ),
+    entity=("item_no",),
+    within=("line_no",),
+    entity_label="items",
 )
 
 _SHARES = (
@@ -289,6 +305,9 @@ COST_SHARES = ReportSpec(
     # Sales, Inventory and WIP Inventory are three prints of the report in BC: a total across them
     # means nothing.
     report_total=False,
+    weight=sql.SQL("abs(total)"),
+    entity=("item_no",),
+    entity_label="lines",
 )
 
 VALUATION_REPORTS = (INVENTORY_VALUATION, INVENTORY_VALUATION_WIP, COST_SPEC, COST_SHARES)

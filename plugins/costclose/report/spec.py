@@ -6,7 +6,7 @@ three can never disagree on columns or numbers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from psycopg2 import sql
@@ -23,6 +23,7 @@ class Kind(StrEnum):
     COUNT = "count"
 
 
+ZERO = sql.SQL("0")
 NUMERIC_KINDS = frozenset({Kind.MONEY, Kind.QUANTITY, Kind.UNIT_COST, Kind.COUNT})
 
 
@@ -45,6 +46,11 @@ class ReportSpec:
     ``%(period_end)s``), already sorted; ``group_by`` names the column(s) BC groups on (the group
     totals are computed in SQL by ``rollup``); ``total_filter`` restricts the rows summed into totals
     (Cost Spec.'s Total lines only).
+
+    The page (index.html) shows per group only the ``page_rows`` largest entries: an entry is one
+    ``entity`` (its columns; Cost Spec.'s item has several lines, ordered by ``within``), ranked by
+    ``weight`` (an SQL expression over the detail columns, largest first). The CSV and the workbook
+    hold every line.
     """
 
     key: str
@@ -57,6 +63,10 @@ class ReportSpec:
     group_by: tuple[str, ...] = ()
     report_total: bool = True
     total_filter: sql.Composable | None = None
+    weight: sql.Composable = field(default_factory=lambda: ZERO)
+    entity: tuple[str, ...] = ()
+    within: tuple[str, ...] = ()
+    entity_label: str = "lines"  # what the page counts: "items", "production orders"
 
     @property
     def summed_columns(self) -> tuple[Column, ...]:
