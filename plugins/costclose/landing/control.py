@@ -56,21 +56,23 @@ def raw_totals(
     tables = list(tables)
     totals: dict[str, Any] = {"row_counts": {}}
     with conn.cursor() as cur:
-        for table in tables:
+        for table in tables:  # one scan per table: its count and its sums together
+            metrics = metrics_of(table)
             cur.execute(
-                sql.SQL("select count(*) from {} where company = %s").format(raw_table(table)), (company,)
-            )
-            totals["row_counts"][table.name] = int(cur.fetchone()[0])
-        for metric, (table, column) in SUMS.items():
-            if table not in tables:
-                continue
-            cur.execute(
-                sql.SQL("select coalesce(sum({}), 0) from {} where company = %s").format(
-                    sql.Identifier(column), raw_table(table)
+                sql.SQL("select {} from {} where company = %s").format(
+                    sql.SQL(", ").join(
+                        [
+                            sql.SQL("count(*)"),
+                            *(sql.SQL("coalesce(sum({}), 0)").format(sql.Identifier(c)) for _, c in metrics),
+                        ]
+                    ),
+                    raw_table(table),
                 ),
                 (company,),
             )
-            totals[metric] = Decimal(cur.fetchone()[0])
+            count, *sums = cur.fetchone()
+            totals["row_counts"][table.name] = int(count)
+            totals.update((metric, Decimal(value)) for (metric, _), value in zip(metrics, sums, strict=True))
     return totals
 
 
@@ -160,7 +162,12 @@ def metrics_of(table: bc_schema.Table) -> list[tuple[str, str]]:
 
 
 def slice_totals_query(
-    qualified: sql.Composable, table: bc_schema.Table, company: str, keys: Iterable[str]
+    qualified: sql.Composable,
+    table: bc_schema.Table,
+    company: str,
+    keys: Iterable[str],
+    *,
+    whole: bool = False,
 ) -> tuple[sql.Composable, list[Any]]:
     """The query of the figures of ``keys`` of ``table`` (``qualified``: its name in raw or at a source).
 
@@ -168,7 +175,7 @@ def slice_totals_query(
     PostgreSQL source, so both sides cut slices identically."""
     sums = [sql.SQL("coalesce(sum({}), 0)").format(sql.Identifier(col)) for _, col in metrics_of(table)]
     figures = sql.SQL(", ").join([sql.SQL("count(*)"), *sums])
-    cut = slicing(table)
+    cut = None if whole else slicing(table)
     if cut is None:
         query = sql.SQL("select {}, {} from {} where company = %s").format(
             sql.Literal(WHOLE), figures, qualified
@@ -187,9 +194,11 @@ def read_slice_totals(
     slices: dict[str, list[str]],
     qualified: Callable[[bc_schema.Table], sql.Composable],
     present: Callable[[bc_schema.Table], bool] = lambda _t: True,
+    *,
+    whole: bool = False,
 ) -> SliceFigures:
     """Run ``slice_totals_query`` for every table of ``slices`` (tables not ``present`` are left out);
-    a requested slice without rows gets zero figures."""
+    a requested slice without rows gets zero figures. ``whole``: every table whole (slice ``WHOLE``)."""
     out: SliceFigures = {}
     for name, keys in slices.items():
         table = bc_schema.TABLES_BY_NAME[name]
@@ -197,11 +206,11 @@ def read_slice_totals(
             continue
         names = ["rows", *(m for m, _ in metrics_of(table))]
         zero = dict.fromkeys(names, Decimal(0))
-        wanted = [WHOLE] if slicing(table) is None else keys
+        wanted = [WHOLE] if whole or slicing(table) is None else keys
         if not wanted:
             continue
         figures = {k: dict(zero) for k in wanted}
-        query, params = slice_totals_query(qualified(table), table, company, wanted)
+        query, params = slice_totals_query(qualified(table), table, company, wanted, whole=whole)
         cur.execute(query, params)
         for key, *values in cur.fetchall():
             figures[key] = {n: Decimal(v) for n, v in zip(names, values, strict=True)}
