@@ -18,6 +18,8 @@ from costclose.sources import open_source
 
 console = Console()
 
+MAX_CHECKS_SHOWN = 40
+
 quarantine_app = typer.Typer(
     help="Quarantined input that blocks posting until resolved or waived.", no_args_is_help=True
 )
@@ -30,6 +32,13 @@ def extract(
         typer.Option("--source", help="sql:<postgres URL>, bc2adls:<folder> or bc_api:<URL>; remembered."),
     ] = None,
     full: Annotated[bool, typer.Option("--full", help="Re-extract the company from scratch.")] = False,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify",
+            help="Compare every control figure with the source, not only the slices this load changed.",
+        ),
+    ] = False,
     table: Annotated[
         list[str] | None, typer.Option("--table", help="Only this raw table (repeatable).")
     ] = None,
@@ -58,7 +67,7 @@ def extract(
                 f"{totals.deleted:,} deleted, {totals.quarantined:,} quarantined",
             )
 
-        report = load(connector, company, tables=table or None, full=full, on_batch=on_batch)
+        report = load(connector, company, tables=table or None, full=full, verify=verify, on_batch=on_batch)
     print_report(report)
 
 
@@ -72,10 +81,18 @@ def print_report(report: LoadReport) -> None:
         "[bold]total", "", f"{report.upserted:,}", f"{report.deleted:,}", f"{report.quarantined:,}"
     )
     console.print(summary)
-    checks = Table(title="control totals (source vs raw)")
+    checks = Table(title=escape(f"control totals (source vs raw): {report.comparison}"))
     for col in ("figure", "source", "raw", ""):
         checks.add_column(col, justify="left" if col == "figure" else "right")
-    for c in report.checks:
+    shown = report.checks
+    if len(shown) > MAX_CHECKS_SHOWN:  # a night touching many dates: the differences, then a count
+        differing = [c for c in report.checks if not c.matches]
+        shown = differing[:MAX_CHECKS_SHOWN]
+        checks.caption = (
+            f"{len(report.checks) - len(shown):,} more figures, "
+            f"{len(differing) - len(shown):,} of them differing"
+        )
+    for c in shown:
         checks.add_row(
             c.metric, str(c.source_value), str(c.raw_value), "[green]ok" if c.matches else "[red]DIFF"
         )

@@ -16,7 +16,7 @@ compared. Amounts are compared exactly (numeric), never with a float tolerance.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -56,21 +56,23 @@ def raw_totals(
     tables = list(tables)
     totals: dict[str, Any] = {"row_counts": {}}
     with conn.cursor() as cur:
-        for table in tables:
+        for table in tables:  # one scan per table: its count and its sums together
+            metrics = metrics_of(table)
             cur.execute(
-                sql.SQL("select count(*) from {} where company = %s").format(raw_table(table)), (company,)
-            )
-            totals["row_counts"][table.name] = int(cur.fetchone()[0])
-        for metric, (table, column) in SUMS.items():
-            if table not in tables:
-                continue
-            cur.execute(
-                sql.SQL("select coalesce(sum({}), 0) from {} where company = %s").format(
-                    sql.Identifier(column), raw_table(table)
+                sql.SQL("select {} from {} where company = %s").format(
+                    sql.SQL(", ").join(
+                        [
+                            sql.SQL("count(*)"),
+                            *(sql.SQL("coalesce(sum({}), 0)").format(sql.Identifier(c)) for _, c in metrics),
+                        ]
+                    ),
+                    raw_table(table),
                 ),
                 (company,),
             )
-            totals[metric] = Decimal(cur.fetchone()[0])
+            count, *sums = cur.fetchone()
+            totals["row_counts"][table.name] = int(count)
+            totals.update((metric, Decimal(value)) for (metric, _), value in zip(metrics, sums, strict=True))
     return totals
 
 
@@ -88,4 +90,160 @@ def compare(source: dict[str, Any], raw: dict[str, Any]) -> list[ControlCheck]:
         for metric in SUMS
         if metric in raw and source.get(metric) is not None
     )
+    return checks
+
+
+# -- control totals by slice: what a nightly load compares -------------------------------------------------
+#
+# A ledger is cut into slices: its posting dates (the five dated ledgers) or, for G/L - Item Ledger
+# Relation (no date), blocks of RELATION_BLOCK G/L entry numbers. Every change to a sliced raw table
+# marks the slices of the rows it touched (both images of an update) dirty, by statement triggers
+# (``schema.py``), and an incremental load compares only the dirty slices with the source's figures of
+# the same slices: the cost follows what changed, not the history. Unsliced tables (setup, items,
+# production orders) are small and always compared whole, by row count. ``WHOLE`` names that slice.
+
+WHOLE = "*"
+NULL_DATE = ""  # the slice of rows without a posting date (BC's 0D)
+RELATION_BLOCK = 100_000
+
+
+@dataclass(frozen=True)
+class Slicing:
+    """How a table is cut into slices: by ``column`` itself (a date) or by blocks of ``block`` numbers."""
+
+    column: str
+    block: int | None = None
+
+    def key_sql(self, alias: str | None = None) -> sql.Composable:
+        """SQL of a row's slice key as text (the same text on every PostgreSQL side)."""
+        col = sql.Identifier(alias, self.column) if alias else sql.Identifier(self.column)
+        if self.block is None:
+            return sql.SQL("coalesce(to_char({}, 'YYYY-MM-DD'), '')").format(col)
+        return sql.SQL("floor({} / {}::numeric)::bigint::text").format(col, sql.Literal(self.block))
+
+    def filter_sql(self, keys: Iterable[str]) -> tuple[sql.Composable, list[Any]]:
+        """A condition selecting the rows of the slices ``keys`` that an index on (company, column) serves."""
+        keys = sorted(set(keys))
+        parts: list[sql.Composable] = []
+        params: list[Any] = []
+        col = sql.Identifier(self.column)
+        if self.block is None:
+            dates = [k for k in keys if k != NULL_DATE]
+            if dates:
+                parts.append(sql.SQL("{} = any(%s::date[])").format(col))
+                params.append(dates)
+            if NULL_DATE in keys:
+                parts.append(sql.SQL("{} is null").format(col))
+        else:
+            for k in keys:
+                parts.append(sql.SQL("({c} >= %s and {c} < %s)").format(c=col))
+                params += [int(k) * self.block, (int(k) + 1) * self.block]
+        if not parts:
+            return sql.SQL("false"), []
+        return sql.SQL("({})").format(sql.SQL(" or ").join(parts)), params
+
+
+def slicing(table: bc_schema.Table) -> Slicing | None:
+    """How ``table`` is sliced, or None for a table compared whole."""
+    if "posting_date" in table.column_names:
+        return Slicing("posting_date")
+    if table is bc_schema.G_L_ITEM_LEDGER_RELATION:
+        return Slicing("g_l_entry_no", RELATION_BLOCK)
+    return None
+
+
+# table name -> slice key -> {"rows": count, metric: sum}
+SliceFigures = dict[str, dict[str, dict[str, Decimal]]]
+
+
+def metrics_of(table: bc_schema.Table) -> list[tuple[str, str]]:
+    """(metric, column) summed for ``table``."""
+    return [(metric, column) for metric, (t, column) in SUMS.items() if t is table]
+
+
+def slice_totals_query(
+    qualified: sql.Composable,
+    table: bc_schema.Table,
+    company: str,
+    keys: Iterable[str],
+    *,
+    whole: bool = False,
+) -> tuple[sql.Composable, list[Any]]:
+    """The query of the figures of ``keys`` of ``table`` (``qualified``: its name in raw or at a source).
+
+    Rows: (slice key, row count, sums of ``metrics_of(table)``...). The same SQL runs on raw and on a
+    PostgreSQL source, so both sides cut slices identically."""
+    sums = [sql.SQL("coalesce(sum({}), 0)").format(sql.Identifier(col)) for _, col in metrics_of(table)]
+    figures = sql.SQL(", ").join([sql.SQL("count(*)"), *sums])
+    cut = None if whole else slicing(table)
+    if cut is None:
+        query = sql.SQL("select {}, {} from {} where company = %s").format(
+            sql.Literal(WHOLE), figures, qualified
+        )
+        return query, [company]
+    condition, params = cut.filter_sql(keys)
+    query = sql.SQL("select {key}, {figures} from {table} where company = %s and {cond} group by 1").format(
+        key=cut.key_sql(), figures=figures, table=qualified, cond=condition
+    )
+    return query, [company, *params]
+
+
+def read_slice_totals(
+    cur: psycopg2.extensions.cursor,
+    company: str,
+    slices: dict[str, list[str]],
+    qualified: Callable[[bc_schema.Table], sql.Composable],
+    present: Callable[[bc_schema.Table], bool] = lambda _t: True,
+    *,
+    whole: bool = False,
+) -> SliceFigures:
+    """Run ``slice_totals_query`` for every table of ``slices`` (tables not ``present`` are left out);
+    a requested slice without rows gets zero figures. ``whole``: every table whole (slice ``WHOLE``)."""
+    out: SliceFigures = {}
+    for name, keys in slices.items():
+        table = bc_schema.TABLES_BY_NAME[name]
+        if not present(table):
+            continue
+        names = ["rows", *(m for m, _ in metrics_of(table))]
+        zero = dict.fromkeys(names, Decimal(0))
+        wanted = [WHOLE] if whole or slicing(table) is None else keys
+        if not wanted:
+            continue
+        figures = {k: dict(zero) for k in wanted}
+        query, params = slice_totals_query(qualified(table), table, company, wanted, whole=whole)
+        cur.execute(query, params)
+        for key, *values in cur.fetchall():
+            figures[key] = {n: Decimal(v) for n, v in zip(names, values, strict=True)}
+        out[name] = figures
+    return out
+
+
+def raw_slice_totals(
+    conn: psycopg2.extensions.connection, company: str, slices: dict[str, list[str]]
+) -> SliceFigures:
+    """The figures of ``slices`` of ``company`` in ``raw`` (same shape as ``Source.slice_totals``)."""
+    with conn.cursor() as cur:
+        return read_slice_totals(cur, company, slices, raw_table)
+
+
+def slice_metric(table_name: str, metric: str, key: str) -> str:
+    """``rows:value_entry[2026-12-03]``, ``cost_amount_actual[2026-12-03]``; a whole table keeps the
+    company-wide name (``rows:item``)."""
+    base = f"rows:{table_name}" if metric == "rows" else metric
+    return base if key == WHOLE else f"{base}[{key or 'no date'}]"
+
+
+def compare_slices(source: SliceFigures, raw: SliceFigures) -> list[ControlCheck]:
+    """The checks of every slice figure present on both sides."""
+    checks = []
+    for name, raw_slices in raw.items():
+        for key, figures in sorted(raw_slices.items()):
+            theirs = source.get(name, {}).get(key)
+            if theirs is None:
+                continue
+            checks.extend(
+                ControlCheck(slice_metric(name, metric, key), Decimal(theirs[metric]), value)
+                for metric, value in figures.items()
+                if metric in theirs
+            )
     return checks

@@ -33,10 +33,18 @@ from psycopg2 import sql
 
 from costclose import bc_schema, db
 from costclose.errors import CostcloseError
-from costclose.landing.control import ControlCheck, compare, raw_totals
+from costclose.landing.control import (
+    WHOLE,
+    ControlCheck,
+    compare,
+    compare_slices,
+    raw_slice_totals,
+    raw_totals,
+    slicing,
+)
 from costclose.landing.copy_text import copy_buffer
 from costclose.landing.prefetch import prefetched
-from costclose.landing.schema import ensure_schema, raw_table
+from costclose.landing.schema import DELETES_MARKED, ensure_schema, raw_table
 from costclose.security.session import step_url
 from costclose.sources.base import Batch, Source
 
@@ -82,6 +90,7 @@ class LoadReport:
     full: bool
     tables: dict[str, TableLoad] = field(default_factory=dict)
     checks: list[ControlCheck] = field(default_factory=list)
+    comparison: str = ""  # what the control totals compared: every figure (and why) or the changed slices
     quarantine_open: int = 0
     seconds: float = 0.0
 
@@ -108,6 +117,7 @@ class LoadReport:
             "quarantined": self.quarantined,
             "quarantine_open": self.quarantine_open,
             "seconds": round(self.seconds, 3),
+            "comparison": self.comparison,
             "tables": {name: t.upserted for name, t in self.tables.items()},
             "checks": {
                 c.metric: {"source": str(c.source_value), "raw": str(c.raw_value)} for c in self.checks
@@ -192,18 +202,37 @@ def _delete_rows(cur: psycopg2.extensions.cursor, batch: Batch) -> int:
             copy_buffer(batch.deletes),
         )
         match = sql.SQL(" and ").join(sql.SQL("r.{c} = d.{c}").format(c=sql.Identifier(c)) for c in key)
-        cur.execute(sql.SQL("delete from {} r using _del_keys d where {}").format(raw_table(table), match))
-        deleted += cur.rowcount
+        deleted += _delete_marking(cur, table, sql.SQL("_del_keys d where {}").format(match))
     if batch.delete_system_ids:
         cur.execute("create temp table _del_ids (company text, system_id uuid) on commit drop")
         cur.copy_expert("copy _del_ids (company, system_id) from stdin", copy_buffer(batch.delete_system_ids))
-        cur.execute(
-            sql.SQL(
-                "delete from {} r using _del_ids d where r.company = d.company and r.system_id = d.system_id"
-            ).format(raw_table(table))
+        deleted += _delete_marking(
+            cur, table, sql.SQL("_del_ids d where r.company = d.company and r.system_id = d.system_id")
         )
-        deleted += cur.rowcount
     return deleted
+
+
+def _delete_marking(cur: psycopg2.extensions.cursor, table: bc_schema.Table, using: sql.Composable) -> int:
+    """``delete from raw r using <using>``, marking the deleted rows' slices dirty (the raw triggers
+    cannot: deletes carry no transition table, ``schema._dirty_triggers``)."""
+    cut = slicing(table)
+    if cut is None:
+        cur.execute(sql.SQL("delete from {} r using {}").format(raw_table(table), using))
+        return cur.rowcount
+    cur.execute("select set_config(%s, 'on', true)", (DELETES_MARKED,))
+    cur.execute(
+        sql.SQL(
+            "with gone as (delete from {raw} r using {using} returning r.company, {key} as slice), "
+            "marked as (insert into landing.dirty_slice (company, table_name, slice) "
+            "select distinct company, %s, slice from gone "
+            "on conflict (company, table_name, slice) do update set marked_at = excluded.marked_at) "
+            "select count(*) from gone"
+        ).format(raw=raw_table(table), using=using, key=cut.key_sql("r")),
+        (table.name,),
+    )
+    count = int(cur.fetchone()[0])
+    cur.execute("select set_config(%s, '', true)", (DELETES_MARKED,))
+    return count
 
 
 def _stage_rows(cur: psycopg2.extensions.cursor, batch: Batch) -> None:
@@ -412,6 +441,8 @@ def _reset_company(
 ) -> None:
     """Full re-extract: drop the company's raw rows and watermarks; its open quarantine is superseded."""
     with conn.cursor() as cur:
+        # the slices need no marks: a full load ends with a full comparison, which clears the company's
+        cur.execute("select set_config(%s, 'on', true)", (DELETES_MARKED,))
         for table in tables:
             cur.execute(sql.SQL("delete from {} where company = %s").format(raw_table(table)), (company,))
             cur.execute(
@@ -479,13 +510,194 @@ def _analyze_changed(conn: psycopg2.extensions.connection, report: LoadReport) -
 
     Autovacuum re-analyzes only after ~10 % of a table changed, so after a night's 0.5 % the newest
     month lies beyond the statistics; the period models then plan for one row and nest loops over the
-    month's real rows (minutes at 1M entries, dbt_project/DECISIONLOG.md 17)."""
+    month's real rows (minutes at 1M entries, dbt_project/DECISIONLOG.md 17). What a night makes stale
+    is the row count and the ranges of the posting date and the keys: for a ledger changed by less than
+    a tenth, only those columns are analyzed (the sample is the same, but computing the statistics of all
+    of a ledger's 15-70 columns is most of ANALYZE's time: 5.2 s -> 1.0 s for the value entries at 1M,
+    DECISIONLOG 21); autovacuum refreshes the others when a tenth of the table changed."""
     by_name = {t.name: t for t in bc_schema.RAW_TABLES}
     with conn.cursor() as cur:
         for name, done in report.tables.items():
-            if done.upserted or done.deleted:
-                cur.execute(sql.SQL("analyze {}").format(raw_table(by_name[name])))
+            if not (done.upserted or done.deleted):
+                continue
+            table = by_name[name]
+            cut = slicing(table)
+            cur.execute("select reltuples from pg_class where oid = %s::regclass", (f"raw.{name}",))
+            known = float(cur.fetchone()[0])
+            if cut is None or done.upserted + done.deleted > known / 10:
+                cur.execute(sql.SQL("analyze {}").format(raw_table(table)))
+                continue
+            columns = dict.fromkeys([*table.primary_key, cut.column])
+            cur.execute(
+                sql.SQL("analyze {} ({})").format(
+                    raw_table(table), sql.SQL(", ").join(map(sql.Identifier, columns))
+                )
+            )
     conn.commit()
+
+
+def _expand_unknown_marks(conn: psycopg2.extensions.connection) -> None:
+    """A sliced raw table changed outside a load (a delete or truncate by hand): every company with a
+    watermark for it gets the whole table marked, so each one's next load compares it in full."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "with unknown as (delete from landing.dirty_slice where company = '' returning table_name) "
+            "insert into landing.dirty_slice (company, table_name, slice) "
+            "select distinct w.company, u.table_name, %s from unknown u "
+            "join landing.watermark w on w.table_name = u.table_name "
+            "on conflict (company, table_name, slice) do update set marked_at = excluded.marked_at",
+            (WHOLE,),
+        )
+    conn.commit()
+
+
+def _full_comparison_reason(
+    conn: psycopg2.extensions.connection, company: str, selected: list[bc_schema.Table]
+) -> str | None:
+    """Why this load must compare every figure with the source (not only the changed slices), or None."""
+    names = [t.name for t in selected]
+    with conn.cursor() as cur:
+        cur.execute(
+            "select not exists (select 1 from landing.load_run "
+            "where company = %s and status like 'loaded%%')",
+            (company,),
+        )
+        first = cur.fetchone()[0]
+        cur.execute(
+            "select not exists (select 1 from landing.load_run r where r.company = %s and r.verified "
+            "and r.started_at >= coalesce((select max(f.started_at) from landing.load_run f "
+            "where f.company = %s and f.is_full), '-infinity'))",
+            (company, company),
+        )
+        unverified = cur.fetchone()[0]
+        cur.execute(
+            "select array_agg(table_name order by table_name) from landing.dirty_slice "
+            "where company = %s and slice = %s and table_name = any(%s)",
+            (company, WHOLE, names),
+        )
+        outside = cur.fetchone()[0]
+    conn.commit()
+    if first:
+        return "first load"
+    if unverified:
+        return "no complete comparison since the company's last full load"
+    if outside:
+        return f"raw changed outside a load ({', '.join(outside)})"
+    return None
+
+
+def _dirty_slices(
+    conn: psycopg2.extensions.connection, company: str, selected: list[bc_schema.Table]
+) -> tuple[dict[str, list[str]], datetime]:
+    """The slices to compare (the dirty ones of the sliced tables, every unsliced table whole) and the
+    time they were read: marks up to then are cleared once they match."""
+    slices: dict[str, list[str]] = {t.name: [WHOLE] for t in selected if slicing(t) is None}
+    with conn.cursor() as cur:
+        cur.execute("select clock_timestamp()")
+        as_of = cur.fetchone()[0]
+        cur.execute(
+            "select table_name, array_agg(slice order by slice) from landing.dirty_slice "
+            "where company = %s and table_name = any(%s) group by table_name",
+            (company, [t.name for t in selected if slicing(t) is not None]),
+        )
+        slices.update(dict(cur.fetchall()))
+    conn.commit()
+    return slices, as_of
+
+
+def _clear_marks(
+    conn: psycopg2.extensions.connection, company: str, selected: list[bc_schema.Table], as_of: datetime
+) -> None:
+    with conn.cursor() as cur:
+        cur.execute(
+            "delete from landing.dirty_slice where company = %s and table_name = any(%s) and marked_at <= %s",
+            (company, [t.name for t in selected], as_of),
+        )
+    conn.commit()
+
+
+def _compare(
+    conn: psycopg2.extensions.connection,
+    source: Source,
+    company: str,
+    selected: list[bc_schema.Table],
+    *,
+    everything: bool,
+) -> tuple[list[ControlCheck], datetime]:
+    """Compare raw with the source: every figure of the company, or the dirty slices (the source then
+    has ``slice_totals``). Returns the checks and the time up to which the compared marks are covered."""
+    if everything:
+        with conn.cursor() as cur:
+            cur.execute("select clock_timestamp()")
+            as_of = cur.fetchone()[0]
+        checks = compare(source.totals(company), raw_totals(conn, company, selected))
+    else:
+        slices, as_of = _dirty_slices(conn, company, selected)
+        theirs = source.slice_totals(company, slices)  # type: ignore[attr-defined]
+        checks = compare_slices(theirs, raw_slice_totals(conn, company, slices))
+    conn.commit()
+    return checks, as_of
+
+
+def _load_tables(
+    conn: psycopg2.extensions.connection,
+    source: Source,
+    company: str,
+    selected: list[bc_schema.Table],
+    report: LoadReport,
+    on_batch: BatchHook | None,
+) -> None:
+    """One incremental pass over the selected tables, batch by batch."""
+    for table in selected:
+        totals = report.tables.setdefault(table.name, TableLoad(table.name))
+        watermark = read_watermark(conn, company, table)
+        into_empty = _is_empty(conn, company, table)
+        for batch in prefetched(source.fetch(company, table, watermark)):
+            done = apply_batch(conn, report.load_id, company, batch, into_empty=into_empty)
+            totals.batches += 1
+            totals.upserted += done.upserted
+            totals.deleted += done.deleted
+            totals.quarantined += done.quarantined
+            log.info(
+                "%s %s batch %d: %d upserted, %d deleted, %d quarantined",
+                company,
+                table.name,
+                totals.batches,
+                done.upserted,
+                done.deleted,
+                done.quarantined,
+            )
+            if on_batch is not None:
+                on_batch(table.name, totals.batches, totals)
+
+
+def _load_and_compare(
+    conn: psycopg2.extensions.connection,
+    source: Source,
+    company: str,
+    selected: list[bc_schema.Table],
+    report: LoadReport,
+    reason: str | None,
+    on_batch: BatchHook | None,
+) -> datetime:
+    """Load, compare, and catch up while the source changes underneath; sets ``report.checks``."""
+    for catch_up in range(CATCH_UP_ROUNDS + 1):
+        if catch_up:
+            # The source changed while it was read (e.g. the close posted to it): its rows
+            # changed past the watermarks just committed, so another incremental pass lands them.
+            log.warning("%s: the source changed during the load; catching up (pass %d)", company, catch_up)
+        _load_tables(conn, source, company, selected, report, on_batch)
+        report.checks, as_of = _compare(conn, source, company, selected, everything=bool(reason))
+        if all(c.matches for c in report.checks):
+            return as_of
+    if not reason:
+        # a changed slice differs: the company-wide figures too, for the message (and the record)
+        differing = [c for c in report.checks if not c.matches]
+        report.comparison = "every figure (a changed slice differs)"
+        everything, _ = _compare(conn, source, company, selected, everything=True)
+        named = {c.metric for c in everything}
+        report.checks = everything + [c for c in differing if c.metric not in named]
+    return as_of
 
 
 def load(
@@ -494,10 +706,16 @@ def load(
     tables: Iterable[str | bc_schema.Table] | None = None,
     full: bool = False,
     *,
+    verify: bool = False,
     warehouse_url: str | None = None,
     on_batch: BatchHook | None = None,
 ) -> LoadReport:
     """Land ``company`` from ``source`` into ``raw`` incrementally (``full``: re-extract it all).
+
+    The control totals compared afterwards are those of the slices (posting dates, blocks of entry
+    numbers) changed in raw since their last comparison, when the source can total slices
+    (``slice_totals``); every figure of the company otherwise, and on a first load, ``full``, ``verify``
+    or after raw changed outside a load (``control.py``, DECISIONLOG 21).
 
     ``on_batch`` is called after every committed batch (progress display; tests use it to crash
     a load between batches). Raises ``TotalsMismatchError`` when the control totals differ.
@@ -521,38 +739,13 @@ def load(
         try:
             if full:
                 _reset_company(conn, load_id, company, selected)
-            for catch_up in range(CATCH_UP_ROUNDS + 1):
-                if catch_up:
-                    # The source changed while it was read (e.g. the close posted to it): its rows
-                    # changed past the watermarks just committed, so another incremental pass lands them.
-                    log.warning(
-                        "%s: the source changed during the load; catching up (pass %d)", company, catch_up
-                    )
-                for table in selected:
-                    totals = report.tables.setdefault(table.name, TableLoad(table.name))
-                    watermark = read_watermark(conn, company, table)
-                    into_empty = _is_empty(conn, company, table)
-                    for batch in prefetched(source.fetch(company, table, watermark)):
-                        done = apply_batch(conn, load_id, company, batch, into_empty=into_empty)
-                        totals.batches += 1
-                        totals.upserted += done.upserted
-                        totals.deleted += done.deleted
-                        totals.quarantined += done.quarantined
-                        log.info(
-                            "%s %s batch %d: %d upserted, %d deleted, %d quarantined",
-                            company,
-                            table.name,
-                            totals.batches,
-                            done.upserted,
-                            done.deleted,
-                            done.quarantined,
-                        )
-                        if on_batch is not None:
-                            on_batch(table.name, totals.batches, totals)
-                report.checks = compare(source.totals(company), raw_totals(conn, company, selected))
-                conn.commit()
-                if all(c.matches for c in report.checks):
-                    break
+            _expand_unknown_marks(conn)
+            reason = "--full" if full else "--verify" if verify else None
+            reason = reason or _full_comparison_reason(conn, company, selected)
+            if reason is None and not hasattr(source, "slice_totals"):
+                reason = "the source cannot total slices"
+            report.comparison = f"every figure ({reason})" if reason else "changed slices"
+            as_of = _load_and_compare(conn, source, company, selected, report, reason, on_batch)
             conn.commit()
             _analyze_changed(conn, report)
             _record_checks(conn, load_id, report.checks)
@@ -560,6 +753,11 @@ def load(
             mismatches = [c for c in report.checks if not c.matches]
             if mismatches:
                 raise TotalsMismatchError(company, mismatches)
+            _clear_marks(conn, company, selected, as_of)
+            if reason and len(selected) == len(bc_schema.RAW_TABLES):
+                with conn.cursor() as cur:
+                    cur.execute("update landing.load_run set verified = true where load_id = %s", (load_id,))
+                conn.commit()
         except BaseException as exc:
             if not conn.closed:  # a lost connection: the next load marks this run interrupted
                 _finish(conn, load_id, "failed", str(exc)[:2000] or type(exc).__name__)

@@ -11,6 +11,9 @@
 * ``quarantine``  -- input that could not be loaded, with the reason, where it came from and its raw text
 * ``load_run``    -- one row per ``landing.load`` call, with its outcome
 * ``load_control``-- the control totals compared after each load (source figure vs raw figure)
+* ``dirty_slice`` -- per (company, table) the slices (posting dates, blocks of entry numbers) changed in
+  ``raw`` since they were last compared with the source; statement triggers on the sliced raw tables
+  keep it, whoever changes them (``control.py``: what a nightly load compares)
 """
 
 from __future__ import annotations
@@ -83,6 +86,15 @@ create table if not exists landing.load_control (
     checked_at timestamptz not null default now(),
     primary key (load_id, metric)
 );
+-- a load that compared every figure of every table with the source (first load, --full, --verify)
+alter table landing.load_run add column if not exists verified boolean not null default false;
+create table if not exists landing.dirty_slice (
+    company text not null,      -- '' with slice '*': changed outside a load, company unknown
+    table_name text not null,
+    slice text not null,
+    marked_at timestamptz not null default clock_timestamp(),
+    primary key (company, table_name, slice)
+);
 """
 
 
@@ -114,7 +126,71 @@ def ensure_schema(conn: psycopg2.extensions.connection) -> None:
                     )
                 )
         cur.execute(LANDING_DDL)
+        from costclose.landing.control import slicing  # control imports raw_table from here
+
+        for table in bc_schema.RAW_TABLES:
+            if slicing(table) is not None:
+                _dirty_triggers(cur, table)
     conn.commit()
+
+
+# Set (transaction-local) by the loader around deletes whose slices it marked itself.
+DELETES_MARKED = "costclose.deletes_marked"
+
+
+def _dirty_triggers(cur: psycopg2.extensions.cursor, table: bc_schema.Table) -> None:
+    """Statement triggers that mark the slices of the rows an insert or update touched (both images).
+
+    Deletes carry no transition table: a delete of a whole company (``--full``) would copy every row
+    into it. The loader marks the slices of the rows it deletes itself (and sets ``DELETES_MARKED``);
+    any other delete or a truncate marks the whole table dirty for every company (``''``, ``*``), so the
+    next load of each company compares that table in full."""
+    from costclose.landing.control import WHOLE, slicing
+
+    cut = slicing(table)
+    if cut is None:
+        return
+    function = sql.Identifier(LANDING_SCHEMA, f"mark_dirty_{table.name}")
+    mark = sql.SQL(
+        "insert into landing.dirty_slice (company, table_name, slice) {rows} "
+        "on conflict (company, table_name, slice) do update set marked_at = excluded.marked_at;"
+    )
+
+    def images(name: str) -> sql.Composable:
+        return sql.SQL("select company, {}, {} from {}").format(
+            sql.Literal(table.name), cut.key_sql(), sql.Identifier(name)
+        )
+
+    body = sql.SQL(
+        "begin\n"
+        "  if tg_op = 'INSERT' then {inserted}\n"
+        "  elsif tg_op = 'UPDATE' then {updated}\n"
+        "  elsif coalesce(current_setting({guc}, true), '') <> 'on' then {unknown}\n"
+        "  end if;\n"
+        "  return null;\n"
+        "end"
+    ).format(
+        inserted=mark.format(rows=sql.SQL("select distinct * from ({}) n").format(images("new_rows"))),
+        updated=mark.format(rows=sql.SQL("{} union {}").format(images("old_rows"), images("new_rows"))),
+        guc=sql.Literal(DELETES_MARKED),
+        unknown=mark.format(
+            rows=sql.SQL("values ('', {}, {})").format(sql.Literal(table.name), sql.Literal(WHOLE))
+        ),
+    )
+    cur.execute(
+        sql.SQL("create or replace function {}() returns trigger language plpgsql as {}").format(
+            function, sql.Literal(body.as_string(cur))
+        )
+    )
+    target = sql.Identifier(RAW_SCHEMA, table.name)
+    for name, event in (
+        ("mark_dirty_insert", "after insert on {} referencing new table as new_rows"),
+        ("mark_dirty_update", "after update on {} referencing old table as old_rows new table as new_rows"),
+        ("mark_dirty_delete", "after delete on {}"),
+        ("mark_dirty_truncate", "after truncate on {}"),
+    ):
+        ddl = "create or replace trigger {} " + event + " for each statement execute function {}()"
+        cur.execute(sql.SQL(ddl).format(sql.Identifier(name), target, function))
 
 
 def raw_table(table: bc_schema.Table) -> sql.Composed:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Protocol
 
 from costclose.bc_schema import Table
@@ -64,4 +65,18 @@ class Source(Protocol):
     def totals(self, company: str) -> dict[str, Any]:
         """Control totals to compare after a load: row counts per table, and the sums of
         Cost Amount (Actual), Cost Amount (Expected), Cost Posted to G/L and G/L Amount."""
+        ...
+
+
+class SliceTotals(Protocol):
+    """Optional: a source that can total slices (``costclose.landing.control``: posting dates of the
+    dated ledgers, blocks of G/L entry numbers of the relations, unsliced tables whole).
+
+    The landing then compares only the slices a load changed; without it every load compares every
+    figure (``totals``), whose cost grows with the history."""
+
+    def slice_totals(
+        self, company: str, slices: dict[str, list[str]]
+    ) -> dict[str, dict[str, dict[str, Decimal]]]:
+        """Per table name and slice key: ``{"rows": count, metric: sum}`` (the metrics of ``totals``)."""
         ...

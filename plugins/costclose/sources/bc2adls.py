@@ -605,8 +605,12 @@ class Bc2AdlsSource:
         consolidation is cached on disk (``costclose.bc2adls_export.consolidation``): files already
         folded in -- by an earlier call or while ``fetch`` read them -- are not read again, and a
         folded-in file whose size changed (bc2adls never rewrites one) makes the table start over.
-        Amounts are summed as Decimal, exactly.
+        Amounts are summed as Decimal, exactly. Rows are counted by SQLite and each amount column is
+        summed by ``sum(map(Decimal, ...))`` over its own query of the cache's ``latest`` rows: no Python
+        work per row of the tables without amounts (a row-by-row walk of every table took 29-43 s of a
+        36-53 s nightly load at 1M value entries).
         """
+        live = "from latest where table_name = ? and deleted = 0"
         self._fresh_listings()
         counts: dict[str, int] = {}
         sums: dict[str, Decimal] = {}
@@ -615,14 +619,14 @@ class Bc2AdlsSource:
             for table in bc_schema.RAW_TABLES:
                 self._fold_unseen(cache, table, company)
                 metrics = [m for m, (t, _) in SUMS.items() if t is table]
-                counts[table.name] = 0
-                totals = [Decimal(0)] * len(metrics)
-                for amounts in cache.live_amounts(table.name):
-                    counts[table.name] += 1
-                    for i, amount in enumerate(amounts[: len(metrics)]):
-                        if amount not in (None, "\\N"):
-                            totals[i] += Decimal(amount)
-                sums.update(zip(metrics, totals, strict=True))
+                counts[table.name] = int(
+                    cache.db.execute(f"select count(*) {live}", (table.name,)).fetchone()[0]
+                )
+                for i, metric in enumerate(metrics):
+                    amounts = cache.db.execute(
+                        f"select a{i} {live} and a{i} is not null and a{i} <> ?", (table.name, "\\N")
+                    )
+                    sums[metric] = sum(map(Decimal, itertools.chain.from_iterable(amounts)), Decimal(0))
         finally:
             cache.close()
         return {"row_counts": counts, **sums}
