@@ -778,7 +778,11 @@ class Ledger(CostAdjustment):
         targets = [e for e in self.by_item.get(item_no, []) if e.positive and e.posting_date <= d]
         for inb in sorted(targets, key=lambda e: e.entry_no):
             # The revaluable quantity is the invoiced quantity remaining at the revaluation date (§A.10).
-            at_date = inb.quantity - sum((q for out, q in inb.applied if out.posting_date <= d), ZERO)
+            if inb.folded_until is not None and inb.folded_until > d:
+                msg = f"revaluation of {item_no} on {d}: decreases after it are cut loose from {inb.entry_no}"
+                raise ValueError(msg)
+            applied = sum((q for out, q in inb.applied if out.posting_date <= d), ZERO)
+            at_date = inb.quantity - inb.folded_qty - applied
             if at_date <= 0 or inb.exp:
                 continue
             unit = (
