@@ -37,6 +37,7 @@ class CostAdjustment:
     _avg_qty: dict[str, Decimal]
     _avg_state: dict[str, AvgState]
     _unfrozen: dict[int, Ile]
+    charges_announced: bool
 
     _ve: Callable[..., int]  # Ledger's value entry writer
 
@@ -96,6 +97,9 @@ class CostAdjustment:
     # ------------------------------------------------------------------ bounded memory
     def expect_charge(self, ile: Ile) -> None:
         """Announce an item charge that will be assigned to ``ile`` later (it stays in memory until then)."""
+        if ile.folded_qty:
+            msg = f"item charge for entry {ile.entry_no} not announced at its receipt (charges_announced)"
+            raise ValueError(msg)
         ile.pending_charges += 1
 
     @staticmethod
@@ -205,10 +209,12 @@ class CostAdjustment:
 
         Final (completely invoiced, no expected cost, no announced item charge), not Average, not an
         output; a transfer receipt also needs its shipment to be unable to change (``_freeze`` checks).
-        Revaluations change its cost, but not that of decreases posted before them (``_fold``).
+        Revaluations change its cost, but not that of decreases posted before them (``_fold``). Only
+        when the caller announces every item charge at the receipt (``charges_announced``).
         """
         return (
-            e.positive
+            self.charges_announced
+            and e.positive
             and e.entry_type not in ("Output", "Assembly Output")
             and not self._is_avg(e)
             and self._final(e)

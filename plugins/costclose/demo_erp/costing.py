@@ -63,8 +63,13 @@ class Ledger(CostAdjustment):
         average_cost_period: str = "Month",
         first_allowed_date: Callable[[], date] | None = None,
         first_entry_no: int = 1,
+        charges_announced: bool = False,
     ) -> None:
         self.company = company
+        # The caller announces every item charge when it posts the receipt (``expect_charge``) and dates
+        # revaluations on or after the decreases posted before them: then an open layer that is final
+        # cannot change what it forwards, and ``prune`` cuts its settled decreases loose (``_fold``).
+        self.charges_announced = charges_announced
         self.items = items
         self.average_cost_period = average_cost_period
         self.first_allowed_date = first_allowed_date or (lambda: date.min)

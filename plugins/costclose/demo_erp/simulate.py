@@ -111,7 +111,10 @@ class Business:
     def __post_init__(self) -> None:
         self._load_setup()
         self.allow_from = self.start
-        self.ledger = Ledger(self.company, self.items, first_allowed_date=lambda: self.allow_from)
+        # Item charges are announced when their receipt is posted and revaluations are dated at month end.
+        self.ledger = Ledger(
+            self.company, self.items, first_allowed_date=lambda: self.allow_from, charges_announced=True
+        )
         self.auto_months = self.months // 2
 
     def _later(self, item: _Pending) -> None:
