@@ -12,7 +12,7 @@ import pytest
 
 from costclose.demo_erp import simulate
 from costclose.demo_erp.costing import ItemInfo, Ledger
-from costclose.demo_erp.entries import Ile
+from costclose.demo_erp.entries import VE_INDEX, Ile
 
 D = Decimal
 START = date(2025, 1, 1)
@@ -127,3 +127,44 @@ def test_forgetting_at_month_end_changes_nothing(make_database: Callable[[str], 
         for c in ("KEEP-0", "KEEP-99")
     ]
     assert orders[0] == orders[1] and len(orders[0]) > 20
+
+
+def _fold_scenario(ledger: Ledger, *, prune: bool) -> list[tuple[object, ...]]:
+    """A final purchase layer open for months: sold from, revalued, then closed (with a Rounding entry)."""
+    rows: list[tuple[object, ...]] = []
+    p = ledger.purchase("A", "", D(3), D("3.33333"), d=date(2020, 1, 2), doc="P1")  # 10.00 for 3 units
+    ledger.sale("A", "", D(1), date(2020, 1, 3), "S1")
+    ledger.adjust_cost()
+    if prune:
+        assert ledger.prune(date(2020, 2, 1)) == 1  # S1; P1 stays open
+        assert ledger._unfrozen == {} and p.applied == [] and p.folded_qty == D(1)
+    ledger.revalue("A", date(2020, 2, 29), D("1.06"), "R1")  # the 2 units left: +0.40
+    ledger.sale("A", "", D(1), date(2020, 3, 2), "S2")
+    ledger.sale("A", "", D(1), date(2020, 3, 3), "S3")
+    ledger.adjust_cost()
+    rows.extend(ledger.drain()[0])
+    return rows
+
+
+def test_decreases_of_a_final_open_layer_are_cut_loose_with_the_same_ledger() -> None:
+    """With charges announced at receipt, a settled sale of an open final layer is frozen and folded into
+    the layer (not kept in ``_unfrozen``); revaluation and Rounding of the layer come out unchanged."""
+    item = ItemInfo("A", "FIFO", "RESALE", "RETAIL", D(10))
+    kept = _fold_scenario(Ledger("MEM", {"A": item}, charges_announced=True), prune=False)
+    folded = _fold_scenario(Ledger("MEM", {"A": item}, charges_announced=True), prune=True)
+    assert folded == kept
+    types = [(r[VE_INDEX["entry_type"]], r[VE_INDEX["cost_amount_actual"]]) for r in kept]
+    assert ("Revaluation", D("0.40")) in types and any(t == "Rounding" for t, _ in types), types
+
+
+def test_an_item_charge_not_announced_at_receipt_is_refused_once_decreases_are_cut_loose() -> None:
+    item = ItemInfo("A", "FIFO", "RESALE", "RETAIL", D(10))
+    ledger = Ledger("MEM", {"A": item}, charges_announced=True)
+    p = ledger.purchase("A", "", D(3), D(10), d=date(2020, 1, 2), doc="P1")
+    ledger.sale("A", "", D(1), date(2020, 1, 3), "S1")
+    ledger.adjust_cost()
+    ledger.prune(date(2020, 2, 1))
+    with pytest.raises(ValueError, match="not announced"):
+        ledger.expect_charge(p)
+    with pytest.raises(ValueError, match="cut loose"):
+        ledger.revalue("A", date(2020, 1, 2), D("1.1"), "R1")  # before S1

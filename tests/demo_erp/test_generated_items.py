@@ -164,3 +164,26 @@ def test_cli_seed_with_items(costclose_env: Path) -> None:
         "and item_no like 'X-BENCH-%%'",
     )
     assert traded[0][0] > 0
+
+
+def test_orders_sell_their_output_when_finished(bench_company: str) -> None:
+    """With generated items, production and assembly are to order: no finished order's output stays in
+    stock (it piled up month after month, sold only in CRONUS's small share of the sales)."""
+    left = _rows(
+        bench_company,
+        "select i.entry_type, coalesce(o.status, 'Finished'), count(*), sum(i.remaining_quantity) "
+        "from bc.item_ledger_entry i left join bc.production_order o "
+        "on o.company = i.company and o.no = i.order_no "
+        "where i.company = 'BENCH' and i.entry_type in ('Output', 'Assembly Output') "
+        "and i.remaining_quantity > 0 "
+        "group by 1, 2",
+    )
+    assert all(status == "Released" for _, status, _, _ in left), left
+    sold = _rows(
+        bench_company,
+        "select count(*) from bc.item_ledger_entry s join bc.item_ledger_entry o "
+        "on o.company = s.company and o.entry_no = s.applies_to_entry "
+        "where s.company = 'BENCH' and s.entry_type = 'Sale' "
+        "and o.entry_type in ('Output', 'Assembly Output')",
+    )[0][0]
+    assert sold > 20, sold  # shipped against (applied to) their order's output

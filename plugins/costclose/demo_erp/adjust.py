@@ -37,6 +37,7 @@ class CostAdjustment:
     _avg_qty: dict[str, Decimal]
     _avg_state: dict[str, AvgState]
     _unfrozen: dict[int, Ile]
+    charges_announced: bool
 
     _ve: Callable[..., int]  # Ledger's value entry writer
 
@@ -96,6 +97,9 @@ class CostAdjustment:
     # ------------------------------------------------------------------ bounded memory
     def expect_charge(self, ile: Ile) -> None:
         """Announce an item charge that will be assigned to ``ile`` later (it stays in memory until then)."""
+        if ile.folded_qty:
+            msg = f"item charge for entry {ile.entry_no} not announced at its receipt (charges_announced)"
+            raise ValueError(msg)
         ile.pending_charges += 1
 
     @staticmethod
@@ -165,14 +169,16 @@ class CostAdjustment:
         def can_change(e: Ile) -> bool:
             if e.frozen:
                 return False
-            if e.entry_no in live:
-                return True
             known = memo.get(e.entry_no)
             if known is not None:
                 return known
+            if e.entry_no in live and not self._fixed_layer(e):
+                return True
             memo[e.entry_no] = True  # while deciding (the upstream graph has no cycles: entry numbers grow)
             order = e.production
-            if e.entry_type in ("Output", "Assembly Output"):
+            if e.entry_no in live:  # an open layer that is final: only its transfer shipment can change it
+                result = e.transfer_from is not None and can_change(e.transfer_from)
+            elif e.entry_type in ("Output", "Assembly Output"):
                 unfinished = order is None or order.finished_date is None
                 result = unfinished or any(map(can_change, order.consumption))
             elif self.items[e.item_no].costing_method == "Average":
@@ -190,9 +196,52 @@ class CostAdjustment:
                 self._unfrozen[e.entry_no] = e
                 continue
             e.frozen = True
+            if not e.positive:
+                for inb, q in e.applied:
+                    if inb.entry_no in live and not self._is_avg(inb):
+                        self._fold(inb, e, q)
             e.applied = []
             e.transfer_from = e.transfer_to = None
             e.production = None
+
+    def _fixed_layer(self, e: Ile) -> bool:
+        """An inbound entry whose cost per unit, as forwarded to decreases, can no longer change.
+
+        Final (completely invoiced, no expected cost, no announced item charge), not Average, not an
+        output; a transfer receipt also needs its shipment to be unable to change (``_freeze`` checks).
+        Revaluations change its cost, but not that of decreases posted before them (``_fold``). Only
+        when the caller announces every item charge at the receipt (``charges_announced``).
+        """
+        return (
+            self.charges_announced
+            and e.positive
+            and e.entry_type not in ("Output", "Assembly Output")
+            and not self._is_avg(e)
+            and self._final(e)
+        )
+
+    def _forwarded(self, inb: Ile, out: Ile, q: Decimal) -> Decimal:
+        """What ``inb`` forwards to ``q`` of the decrease ``out``, revaluations that affect it included."""
+        share = r2(q * self._unit_base(inb))
+        for reval_no, reval_date, amount, reval_qty in inb.revaluations:
+            if not (out.first_ve_no < reval_no and out.posting_date <= reval_date):
+                share += r2(amount * q / reval_qty)
+        return share
+
+    def _fold(self, inb: Ile, out: Ile, q: Decimal) -> None:
+        """Cut the frozen decrease ``out`` loose from the open layer ``inb``, keeping what inb needs of it.
+
+        ``inb`` is a final layer (``_fixed_layer``): the cost it forwards to ``out`` cannot change, and
+        a later revaluation (dated on or after ``out``) does not affect ``out``. What ``inb`` still
+        reads of its decreases (Rounding: the cost forwarded to them; revaluation: the quantity applied
+        by its date; ``prune``: that they are invoiced and old enough) is kept as sums, so ``out``
+        can be freed while the layer stays open for months. The ledgers do not change.
+        """
+        inb.folded_qty += q
+        inb.folded_cost += self._forwarded(inb, out, q)
+        if inb.folded_until is None or out.posting_date > inb.folded_until:
+            inb.folded_until = out.posting_date
+        inb.applied = [pair for pair in inb.applied if pair[0] is not out]
 
     def _period_key(self, d: date) -> tuple[int, ...]:
         if self.average_cost_period == "Day":
@@ -383,19 +432,15 @@ class CostAdjustment:
         """Rounding entries for fully applied, fully invoiced non-average inbound entries."""
         candidates, self._round_check = self._round_check, {}
         for ile in sorted(candidates.values(), key=lambda e: e.entry_no):
-            if not ile.positive or ile.remaining_quantity or self._is_avg(ile) or not ile.applied:
+            if not ile.positive or ile.remaining_quantity or self._is_avg(ile):
+                continue
+            if not ile.applied and not ile.folded_qty:
                 continue
             if not ile.completely_invoiced or any(not o.completely_invoiced for o, _ in ile.applied):
                 continue
             if self.items[ile.item_no].costing_method == "Standard" and ile.exp:
                 continue
-            forwarded = ZERO
-            for out, q in ile.applied:
-                share = r2(q * self._unit_base(ile))
-                for reval_no, reval_date, amount, reval_qty in ile.revaluations:
-                    if not (out.first_ve_no < reval_no and out.posting_date <= reval_date):
-                        share += r2(amount * q / reval_qty)
-                forwarded += share
+            forwarded = ile.folded_cost + sum((self._forwarded(ile, out, q) for out, q in ile.applied), ZERO)
             residual = forwarded - ile.act
             if residual and abs(residual) < Decimal(1):
                 d = self._adjust_date(ile.last_cost_date or ile.last_invoice_date or ile.posting_date)

@@ -63,8 +63,13 @@ class Ledger(CostAdjustment):
         average_cost_period: str = "Month",
         first_allowed_date: Callable[[], date] | None = None,
         first_entry_no: int = 1,
+        charges_announced: bool = False,
     ) -> None:
         self.company = company
+        # The caller announces every item charge when it posts the receipt (``expect_charge``) and dates
+        # revaluations on or after the decreases posted before them: then an open layer that is final
+        # cannot change what it forwards, and ``prune`` cuts its settled decreases loose (``_fold``).
+        self.charges_announced = charges_announced
         self.items = items
         self.average_cost_period = average_cost_period
         self.first_allowed_date = first_allowed_date or (lambda: date.min)
@@ -778,7 +783,11 @@ class Ledger(CostAdjustment):
         targets = [e for e in self.by_item.get(item_no, []) if e.positive and e.posting_date <= d]
         for inb in sorted(targets, key=lambda e: e.entry_no):
             # The revaluable quantity is the invoiced quantity remaining at the revaluation date (§A.10).
-            at_date = inb.quantity - sum((q for out, q in inb.applied if out.posting_date <= d), ZERO)
+            if inb.folded_until is not None and inb.folded_until > d:
+                msg = f"revaluation of {item_no} on {d}: decreases after it are cut loose from {inb.entry_no}"
+                raise ValueError(msg)
+            applied = sum((q for out, q in inb.applied if out.posting_date <= d), ZERO)
+            at_date = inb.quantity - inb.folded_qty - applied
             if at_date <= 0 or inb.exp:
                 continue
             unit = (

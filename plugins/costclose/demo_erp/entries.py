@@ -78,6 +78,11 @@ class Ile:
     pending_charges: int = 0  # item charges announced but not yet posted
     # Forgotten and its cost can no longer change: its links to other entries are cut (adjust.prune).
     frozen: bool = False
+    # Inbound: decreases cut loose from ``applied`` (adjust._fold), summed: quantity, cost forwarded to
+    # them (as Rounding computes it) and their latest posting date.
+    folded_qty: Decimal = ZERO
+    folded_cost: Decimal = ZERO
+    folded_until: date | None = None
 
     @property
     def positive(self) -> bool:

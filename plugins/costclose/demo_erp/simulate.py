@@ -111,7 +111,10 @@ class Business:
     def __post_init__(self) -> None:
         self._load_setup()
         self.allow_from = self.start
-        self.ledger = Ledger(self.company, self.items, first_allowed_date=lambda: self.allow_from)
+        # Item charges are announced when their receipt is posted and revaluations are dated at month end.
+        self.ledger = Ledger(
+            self.company, self.items, first_allowed_date=lambda: self.allow_from, charges_announced=True
+        )
         self.auto_months = self.months // 2
 
     def _later(self, item: _Pending) -> None:
@@ -332,6 +335,12 @@ class Business:
             pool = self.ledger.open_inbound.get((item_no, loc), [])
             fixed = self.rng.choice(pool)
             qty = min(qty, fixed.remaining_quantity)
+        self._ship(item_no, loc, qty, d, (group, customer), fixed)
+
+    def _ship(
+        self, item_no: str, loc: str, qty: Decimal, d: date, customer: tuple[str, str], fixed: Ile | None
+    ) -> None:
+        """Post a sales shipment, invoiced with it or (half the time) 1-20 days later."""
         invoice_now = self.rng.random() < 0.5
         doc = self._doc("SS")
         ile = self.ledger.sale(
@@ -340,8 +349,8 @@ class Business:
             qty,
             d,
             doc,
-            customer_group=group,
-            customer_no=customer,
+            customer_group=customer[0],
+            customer_no=customer[1],
             invoice=invoice_now,
             fixed=fixed,
         )
@@ -350,6 +359,23 @@ class Business:
             self._later(
                 _Pending(due, lambda day, ile=ile: self.ledger.invoice_sale(ile, day, self._doc("SI")))
             )
+
+    def _sell_to_order(self, order: ProductionOrder, d: date) -> None:
+        """Make/assemble to order (only with generated items): ship the order's output to its customer.
+
+        CRONUS's own business sells its produced and assembled items from stock, in a fifth of its
+        sales. With generated items those sales shrink to CRONUS's share of all items while production
+        and assembly keep their volume, so their output would pile up month after month, and with it
+        the engine's open entries (the seeder's memory grew with the months). Selling each order's
+        output when the order is finished, applied to that output, keeps the stock at what is in
+        production. Without generated items nothing changes.
+        """
+        output = order.output
+        if output is None or output.remaining_quantity <= 0:
+            return
+        fixed = None if self.items[output.item_no].costing_method == "Average" else output
+        qty = output.remaining_quantity
+        self._ship(output.item_no, output.location_code, qty, d, self._customer(), fixed)
 
     def _customer(self) -> tuple[str, str]:
         roll = self.rng.randint(1, 100)
@@ -486,6 +512,8 @@ class Business:
     def _finish(self, order: ProductionOrder, d: date) -> None:
         self.ledger.finish(order, d)
         self.open_orders.remove(order)
+        if self.bench_items:
+            self._sell_to_order(order, d)
 
     def assemble(self, d: date) -> None:
         item_no = self.rng.choice(ASSEMBLED)
@@ -509,6 +537,8 @@ class Business:
                     d=d,
                 )
         self.ledger.output(order, d)
+        if self.bench_items:
+            self._sell_to_order(order, d)
 
     # ------------------------------------------------------------------ the calendar
     def run_day(self, d: date) -> None:
