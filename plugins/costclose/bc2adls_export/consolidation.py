@@ -35,7 +35,7 @@ class ConsolidationCache:
     """The cached latest version per (table, SystemId) of one company in one bc2adls folder."""
 
     # Versions waiting in ``pending`` before ``add`` merges them (bounds the temporary space of a sort).
-    FLUSH_AT = 2_000_000
+    FLUSH_AT = 4_000_000
     CHUNK = 50_000
 
     def __init__(self, path: Path) -> None:
@@ -46,11 +46,13 @@ class ConsolidationCache:
             "create table if not exists seen_file (path text primary key, size integer not null); "
             "create table if not exists latest (table_name text, system_id text, ts integer, "
             "deleted integer, a0 text, a1 text, a2 text, primary key (table_name, system_id)) without rowid;"
-            # rowid = the order versions were added in: on a full tie the first one stays
-            "create temp table pending (table_name text, system_id text, ts integer, deleted integer, "
+            # versions of one table (``_pending_table``); rowid = the order they were added in: on a full
+            # tie the first one stays
+            "create temp table pending (system_id text, ts integer, deleted integer, "
             "a0 text, a1 text, a2 text);"
         )
         self._pending = 0
+        self._pending_table = ""
 
     def close(self) -> None:
         self.flush()
@@ -63,12 +65,13 @@ class ConsolidationCache:
             return
         # ``where true``: SQLite's parser needs it before an upsert's ``on conflict`` after a select
         self.db.execute(
-            "insert into latest select table_name, system_id, ts, deleted, a0, a1, a2 from pending "
-            "where true order by table_name, system_id, rowid "
+            "insert into latest select ?, system_id, ts, deleted, a0, a1, a2 from pending "
+            "where true order by system_id, rowid "
             "on conflict (table_name, system_id) do update set ts = excluded.ts, "
             "deleted = excluded.deleted, a0 = excluded.a0, a1 = excluded.a1, a2 = excluded.a2 "
             "where excluded.ts > latest.ts "
-            "or (excluded.ts = latest.ts and excluded.deleted > latest.deleted)"
+            "or (excluded.ts = latest.ts and excluded.deleted > latest.deleted)",
+            (self._pending_table,),
         )
         self.db.execute("delete from pending")
         self._pending = 0
@@ -97,8 +100,11 @@ class ConsolidationCache:
         (``bc2adls_reset.supersede``), which it must not do while ``executemany`` iterates over it.
         """
         it = iter(versions)
-        while chunk := [(table_name, *v) for v in itertools.islice(it, self.CHUNK)]:
-            self.db.executemany("insert into pending values (?, ?, ?, ?, ?, ?, ?)", chunk)
+        while chunk := list(itertools.islice(it, self.CHUNK)):
+            if table_name != self._pending_table:
+                self.flush()
+                self._pending_table = table_name
+            self.db.executemany("insert into pending values (?, ?, ?, ?, ?, ?)", chunk)
             self._pending += len(chunk)
             if self._pending >= self.FLUSH_AT:
                 self.flush()

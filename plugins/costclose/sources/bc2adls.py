@@ -669,16 +669,18 @@ class Bc2AdlsSource:
 
     @staticmethod
     def _versions(events: Iterable[_Event], positions: list[int]) -> Iterator[Version]:
-        for _company, system_id, timestamp, line, texts, *_ in events:
-            if line is None:
-                yield (system_id, timestamp, 1, None, None, None)
+        if len(positions) > 3:
+            raise ValueError(f"the totals cache holds up to 3 amounts per row, not {len(positions)}")
+        pad = (None,) * (3 - len(positions))
+        for event in events:
+            if event[3] is None:
+                yield (event[1], event[2], 1, None, None, None)
                 continue
+            texts = event[4]
             if texts is None:
-                fields = line.split("\t")
-                a = (*(fields[i] for i in positions), None, None, None)
-            else:
-                a = (*texts, None, None, None)
-            yield (system_id, timestamp, 0, a[0], a[1], a[2])
+                fields = event[3].split("\t")
+                texts = tuple(fields[i] for i in positions)
+            yield (event[1], event[2], 0, *texts, *pad)  # type: ignore[misc]
 
     def _fold_unseen(self, cache: ConsolidationCache, table: bc_schema.Table, company: str) -> None:
         """Fold the table's delta files not yet in the cache into it, in load order; a ``_full`` file
