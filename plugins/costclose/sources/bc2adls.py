@@ -50,6 +50,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import fsspec
+import numpy as np
 
 from costclose import bc_schema
 from costclose.bc2adls_export import format as fmt
@@ -109,6 +110,36 @@ class _Event(NamedTuple):
     line: str | None  # the raw columns and the timestamp as one COPY text line; None: delete marker
     amounts: tuple[str, ...] | None = None  # texts of the summed columns; None: read them from ``line``
     key: tuple[str, ...] | None = None  # texts of the primary key columns; None: read them from ``line``
+
+
+class _SeenIds:
+    """The SystemIds one fetch has handed on, as sorted runs of 64-bit hashes (8 bytes an id).
+
+    ``first_time(ids)`` is True when none of ``ids`` was in an earlier call: a batch can then be COPYed
+    into a raw table that was empty when the fetch started (``Batch.unique_keys``). A hash collision
+    only answers False (the batch then takes the exact upsert). This replaces asking the consolidation
+    cache, whose random-key lookups slowed down with every million rows it held.
+    """
+
+    def __init__(self) -> None:
+        self._runs: list[np.ndarray] = []
+
+    def first_time(self, ids: Iterable[str]) -> bool:
+        keys = np.fromiter((hash(i) for i in ids), dtype=np.int64)
+        if not len(keys):
+            return True
+        keys.sort()
+        new = not any(
+            np.any(run[np.minimum(np.searchsorted(run, keys), len(run) - 1)] == keys) for run in self._runs
+        )
+        self._runs.append(keys)
+        # merge runs of similar size (a log-structured merge): O(log n) runs, each id re-sorted O(log n) times
+        while len(self._runs) > 1 and len(self._runs[-2]) <= 2 * len(self._runs[-1]):
+            last = self._runs.pop()
+            merged = np.concatenate((self._runs.pop(), last))
+            merged.sort()
+            self._runs.append(merged)
+        return new
 
 
 def _in_range(value: Any) -> Any:
@@ -432,6 +463,7 @@ class Bc2AdlsSource:
         else:
             partial = None
         cache = self._cache(company) if pending or new_marker else None
+        seen = _SeenIds()
         try:
             if cache is not None and watermark is None:
                 # nothing of the table is landed for the company (first load, or --full): the totals
@@ -452,6 +484,7 @@ class Bc2AdlsSource:
                     skip_to=skip_to,
                     done=done,
                     cache=cache,
+                    seen=seen,
                     extra=extra,
                 )
                 done.add(rel)
@@ -501,6 +534,7 @@ class Bc2AdlsSource:
         skip_to: int,
         done: set[str],
         cache: ConsolidationCache | None,
+        seen: _SeenIds,
         extra: dict[str, Any],
     ) -> Iterator[Batch]:
         """The file's batches; its versions are folded into the totals cache on the way."""
@@ -510,15 +544,13 @@ class Bc2AdlsSource:
         positions = self._amount_positions(table, columns)
         for first, last, events, bad, more in self._chunks(table, path, company, declared, skip_to):
             latest = self._latest(events)
-            # SystemIds new to the cache were in no earlier batch of this fetch either (each batch is
-            # folded in before it is handed on): into an empty raw table the batch can then be COPYed
-            # as is (Batch.unique_keys), the first load's common case.
-            new = (
+            if cache is not None:
                 cache.add(table.name, self._versions(latest.values(), positions))
-                if cache is not None
-                else False
+            # SystemIds in no earlier batch of this fetch: into a raw table empty when the fetch
+            # started, the batch can be COPYed as is (Batch.unique_keys), the first load's common case.
+            new = seen.first_time(latest) and self._keys_unique(
+                latest.values(), [columns.index(c) for c in table.primary_key]
             )
-            new = new and self._keys_unique(latest.values(), [columns.index(c) for c in table.primary_key])
             if cache is not None and not more and skip_to == 0:  # the whole file went through the cache
                 cache.mark_seen(rel, size)
             yield self._batch(
@@ -641,16 +673,18 @@ class Bc2AdlsSource:
 
     @staticmethod
     def _versions(events: Iterable[_Event], positions: list[int]) -> Iterator[Version]:
-        for _company, system_id, timestamp, line, texts, *_ in events:
-            if line is None:
-                yield (system_id, timestamp, 1, None, None, None)
+        if len(positions) > 3:
+            raise ValueError(f"the totals cache holds up to 3 amounts per row, not {len(positions)}")
+        pad = (None,) * (3 - len(positions))
+        for event in events:
+            if event[3] is None:
+                yield (event[1], event[2], 1, None, None, None)
                 continue
+            texts = event[4]
             if texts is None:
-                fields = line.split("\t")
-                a = (*(fields[i] for i in positions), None, None, None)
-            else:
-                a = (*texts, None, None, None)
-            yield (system_id, timestamp, 0, a[0], a[1], a[2])
+                fields = event[3].split("\t")
+                texts = tuple(fields[i] for i in positions)
+            yield (event[1], event[2], 0, *texts, *pad)  # type: ignore[misc]
 
     def _fold_unseen(self, cache: ConsolidationCache, table: bc_schema.Table, company: str) -> None:
         """Fold the table's delta files not yet in the cache into it, in load order; a ``_full`` file

@@ -163,6 +163,7 @@ def supersede(
             chunk = []
         yield version
     db.executemany("insert or ignore into full_ids values (?)", chunk)
+    cache.flush()  # the versions of the files before this one, still pending
     gone = db.execute(
         "update latest set deleted = 1, a0 = null, a1 = null, a2 = null where table_name = ? "
         "and deleted = 0 and ts <= ? and system_id not in (select system_id from full_ids)",
@@ -175,6 +176,7 @@ def supersede(
 
 def snapshot_ids(cache: ConsolidationCache, table_name: str) -> None:
     """Remember every SystemId the cache knows for the table (before a reset forgets them)."""
+    cache.flush()
     db = cache.db
     db.execute("create temp table if not exists before_reset (system_id text primary key) without rowid")
     db.execute("delete from before_reset")
@@ -184,6 +186,7 @@ def snapshot_ids(cache: ConsolidationCache, table_name: str) -> None:
 def ids_to_drop(cache: ConsolidationCache, table_name: str) -> list[str]:
     """SystemIds to delete from raw after a reset: rows known before it that are not alive after the
     files present were consolidated again, and every row the consolidation has as deleted."""
+    cache.flush()
     db = cache.db
     db.execute("create temp table if not exists before_reset (system_id text primary key) without rowid")
     rows = db.execute(
