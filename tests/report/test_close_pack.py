@@ -765,7 +765,7 @@ def test_pack_memory_does_not_grow_with_the_lines(pack_warehouse: PackWarehouse,
             tracemalloc.start()
             try:
                 result = write_close_pack(
-                    company, PERIOD, out_dir=out, warehouse_url=pack_warehouse.url, page_rows=2
+                    company, PERIOD, out_dir=out, warehouse_url=pack_warehouse.url, page_rows=1
                 )
                 peaks[copies] = tracemalloc.get_traced_memory()[1]
             finally:
@@ -777,8 +777,10 @@ def test_pack_memory_does_not_grow_with_the_lines(pack_warehouse: PackWarehouse,
             _forget_company(pack_warehouse, company)
     figures = {"peaks": peaks, "lines": lines, "page sizes": sizes, "seconds": seconds}
     assert lines[10] == 10 * lines[1] > 400, figures
-    # the page is bounded (2 lines per section here, nearly every section full at 1x): about the same size
-    assert sizes[10] < 1.05 * sizes[1], figures
+    # the page is bounded (1 line per section here): what still grows from 1x to 10x is sections of one
+    # entry getting their "N more" line and the WIP chart filling up to its 15 orders (+19 %); before, the
+    # page grew with every line
+    assert sizes[10] < 1.3 * sizes[1], figures
     # 10x the lines, not 10x the memory. Measured on the same data: before streaming (ce5c29f) the peak
     # went from 6.4 MiB (1x) to 23.4 MiB (10x), this test failed; streamed 5.2 -> 5.6 MiB.
     assert peaks[10] - peaks[1] < 0.25 * peaks[1], figures
