@@ -12,6 +12,10 @@ The shape every connector's ``Source.totals(company)`` returns::
 
 A connector may leave out a table count or a sum it cannot know; only the figures it reports are
 compared. Amounts are compared exactly (numeric), never with a float tolerance.
+
+A nightly load compares fewer figures: those of the slices raw changed (see "control totals by slice"
+below, ``Source.slice_totals`` and dbt_project/DECISIONLOG.md 21); every figure is compared on a first
+load, ``--full``, ``--verify`` and whenever a slice differs.
 """
 
 from __future__ import annotations

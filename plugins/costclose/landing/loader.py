@@ -44,7 +44,7 @@ from costclose.landing.control import (
 )
 from costclose.landing.copy_text import copy_buffer
 from costclose.landing.prefetch import prefetched
-from costclose.landing.schema import DELETES_MARKED, ensure_schema, raw_table
+from costclose.landing.schema import DELETES_MARKED, UNMARKED, ensure_schema, raw_table
 from costclose.security.session import step_url
 from costclose.sources.base import Batch, Source
 
@@ -371,17 +371,22 @@ def apply_batch(
     batch: Batch,
     *,
     into_empty: bool = False,
+    unmarked: bool = False,
 ) -> TableLoad:
     """Apply one batch and commit it together with its watermark; returns what it did.
 
     ``into_empty``: the company had no rows in the table when this fetch started (first load, or
-    after a full reset), so key-unique COPY text can go straight into raw.
+    after a full reset), so key-unique COPY text can go straight into raw. ``unmarked``: the load
+    compares every figure until one such comparison succeeds, so the raw triggers need not mark the
+    batch's slices (``schema.UNMARKED``).
     """
     _check_batch(batch)
     watermark = json.dumps(batch.watermark, default=_json_default)
     result = TableLoad(batch.table.name)
     try:
         with conn.cursor() as cur:
+            if unmarked:
+                cur.execute("select set_config(%s, 'on', true)", (UNMARKED,))
             cur.execute(
                 "insert into landing.batch (load_id, company, table_name, source_ref, watermark) "
                 "values (%s, %s, %s, %s, %s) returning batch_id, committed_at",
@@ -576,11 +581,20 @@ def _full_comparison_reason(
             (company, WHOLE, names),
         )
         outside = cur.fetchone()[0]
+        cur.execute(  # a mismatch stays until a comparison matches (or --full), whatever it touched
+            "select c.load_id from landing.load_control c where c.load_id = (select max(k.load_id) "
+            "from landing.load_control k join landing.load_run r using (load_id) where r.company = %s) "
+            "and not c.matches limit 1",
+            (company,),
+        )
+        failed = cur.fetchone()
     conn.commit()
     if first:
         return "first load"
     if unverified:
         return "no complete comparison since the company's last full load"
+    if failed:
+        return f"load {failed[0]} found a difference"
     if outside:
         return f"raw changed outside a load ({', '.join(outside)})"
     return None
@@ -646,6 +660,7 @@ def _load_tables(
     selected: list[bc_schema.Table],
     report: LoadReport,
     on_batch: BatchHook | None,
+    unmarked: bool,
 ) -> None:
     """One incremental pass over the selected tables, batch by batch."""
     for table in selected:
@@ -653,7 +668,7 @@ def _load_tables(
         watermark = read_watermark(conn, company, table)
         into_empty = _is_empty(conn, company, table)
         for batch in prefetched(source.fetch(company, table, watermark)):
-            done = apply_batch(conn, report.load_id, company, batch, into_empty=into_empty)
+            done = apply_batch(conn, report.load_id, company, batch, into_empty=into_empty, unmarked=unmarked)
             totals.batches += 1
             totals.upserted += done.upserted
             totals.deleted += done.deleted
@@ -679,6 +694,7 @@ def _load_and_compare(
     report: LoadReport,
     reason: str | None,
     on_batch: BatchHook | None,
+    unmarked: bool,
 ) -> datetime:
     """Load, compare, and catch up while the source changes underneath; sets ``report.checks``."""
     for catch_up in range(CATCH_UP_ROUNDS + 1):
@@ -686,7 +702,7 @@ def _load_and_compare(
             # The source changed while it was read (e.g. the close posted to it): its rows
             # changed past the watermarks just committed, so another incremental pass lands them.
             log.warning("%s: the source changed during the load; catching up (pass %d)", company, catch_up)
-        _load_tables(conn, source, company, selected, report, on_batch)
+        _load_tables(conn, source, company, selected, report, on_batch, unmarked)
         report.checks, as_of = _compare(conn, source, company, selected, everything=bool(reason))
         if all(c.matches for c in report.checks):
             return as_of
@@ -740,12 +756,14 @@ def load(
             if full:
                 _reset_company(conn, load_id, company, selected)
             _expand_unknown_marks(conn)
-            reason = "--full" if full else "--verify" if verify else None
-            reason = reason or _full_comparison_reason(conn, company, selected)
+            # a lasting reason holds until a comparison of every figure succeeds, even across crashes
+            lasting = "--full" if full else _full_comparison_reason(conn, company, selected)
+            reason = lasting or ("--verify" if verify else None)
             if reason is None and not hasattr(source, "slice_totals"):
                 reason = "the source cannot total slices"
             report.comparison = f"every figure ({reason})" if reason else "changed slices"
-            as_of = _load_and_compare(conn, source, company, selected, report, reason, on_batch)
+            unmarked = lasting is not None
+            as_of = _load_and_compare(conn, source, company, selected, report, reason, on_batch, unmarked)
             conn.commit()
             _analyze_changed(conn, report)
             _record_checks(conn, load_id, report.checks)

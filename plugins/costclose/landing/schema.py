@@ -136,6 +136,10 @@ def ensure_schema(conn: psycopg2.extensions.connection) -> None:
 
 # Set (transaction-local) by the loader around deletes whose slices it marked itself.
 DELETES_MARKED = "costclose.deletes_marked"
+# Set (transaction-local) by the loader for the batches of a load that compares every figure for a reason
+# that lasts until such a comparison succeeds (first load, --full, ...): their marks would be cleared
+# unread, so the triggers skip computing them.
+UNMARKED = "costclose.unmarked"
 
 
 def _dirty_triggers(cur: psycopg2.extensions.cursor, table: bc_schema.Table) -> None:
@@ -163,6 +167,9 @@ def _dirty_triggers(cur: psycopg2.extensions.cursor, table: bc_schema.Table) -> 
 
     body = sql.SQL(
         "begin\n"
+        "  if tg_op in ('INSERT', 'UPDATE') and coalesce(current_setting({unmarked}, true), '') = 'on' then\n"
+        "    return null;\n"
+        "  end if;\n"
         "  if tg_op = 'INSERT' then {inserted}\n"
         "  elsif tg_op = 'UPDATE' then {updated}\n"
         "  elsif coalesce(current_setting({guc}, true), '') <> 'on' then {unknown}\n"
@@ -173,6 +180,7 @@ def _dirty_triggers(cur: psycopg2.extensions.cursor, table: bc_schema.Table) -> 
         inserted=mark.format(rows=sql.SQL("select distinct * from ({}) n").format(images("new_rows"))),
         updated=mark.format(rows=sql.SQL("{} union {}").format(images("old_rows"), images("new_rows"))),
         guc=sql.Literal(DELETES_MARKED),
+        unmarked=sql.Literal(UNMARKED),
         unknown=mark.format(
             rows=sql.SQL("values ('', {}, {})").format(sql.Literal(table.name), sql.Literal(WHOLE))
         ),
@@ -183,12 +191,20 @@ def _dirty_triggers(cur: psycopg2.extensions.cursor, table: bc_schema.Table) -> 
         )
     )
     target = sql.Identifier(RAW_SCHEMA, table.name)
+    # (re)creating a trigger locks the table against writes: only when one is missing
+    cur.execute(
+        "select array_agg(tgname::text) from pg_trigger where tgrelid = %s::regclass and not tgisinternal",
+        (f"{RAW_SCHEMA}.{table.name}",),
+    )
+    present = set(cur.fetchone()[0] or [])
     for name, event in (
         ("mark_dirty_insert", "after insert on {} referencing new table as new_rows"),
         ("mark_dirty_update", "after update on {} referencing old table as old_rows new table as new_rows"),
         ("mark_dirty_delete", "after delete on {}"),
         ("mark_dirty_truncate", "after truncate on {}"),
     ):
+        if name in present:
+            continue
         ddl = "create or replace trigger {} " + event + " for each statement execute function {}()"
         cur.execute(sql.SQL(ddl).format(sql.Identifier(name), target, function))
 
