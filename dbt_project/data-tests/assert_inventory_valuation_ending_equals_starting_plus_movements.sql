@@ -24,7 +24,7 @@ valuation as (
         ending_value_expected_included
     from {{ ref('fct_inventory_valuation') }}
     {%- if period is not none %}
-        where period_start >= cast(date {{ dbt.string_literal(period) }} - interval '1 month' as date)
+    where period_start >= cast(date {{ dbt.string_literal(period) }} - interval '1 month' as date)
     {%- endif %}
 
 ),
@@ -37,20 +37,24 @@ checked as (
         lag(ending_quantity) over (partition by company, item_key order by period_start) as previous_ending_quantity
     from valuation
 
+),
+
+breaking as (
+
+    select *
+    from checked
+    where
+        ending_value != starting_value + increases_value - decreases_value
+        or ending_quantity != starting_quantity + increases_quantity - decreases_quantity
+        or ending_value_expected_included
+        != starting_value_expected_included + increases_value_expected_included - decreases_value_expected_included
+        or (previous_ending_value is not null and starting_value != previous_ending_value)
+        or (previous_ending_quantity is not null and starting_quantity != previous_ending_quantity)
+
 )
 
 select *
-from checked
-where
-    {%- if period is not none %}
-        period_start >= date {{ dbt.string_literal(period) }} and (
-    {%- endif %}
-    ending_value != starting_value + increases_value - decreases_value
-    or ending_quantity != starting_quantity + increases_quantity - decreases_quantity
-    or ending_value_expected_included
-    != starting_value_expected_included + increases_value_expected_included - decreases_value_expected_included
-    or (previous_ending_value is not null and starting_value != previous_ending_value)
-    or (previous_ending_quantity is not null and starting_quantity != previous_ending_quantity)
-    {%- if period is not none %}
-        )
-    {%- endif %}
+from breaking
+{%- if period is not none %}
+where period_start >= date {{ dbt.string_literal(period) }}
+{%- endif %}

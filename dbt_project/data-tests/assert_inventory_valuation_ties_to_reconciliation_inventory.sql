@@ -13,7 +13,7 @@ by_location as (
         sum(ending_value) as ending_value
     from {{ ref('fct_inventory_valuation') }}
     {%- if period is not none %}
-        where period_start >= date {{ dbt.string_literal(period) }}
+    where period_start >= date {{ dbt.string_literal(period) }}
     {%- endif %}
     group by company, period_start
 
@@ -27,7 +27,7 @@ by_item as (
         sum(ending_value) as ending_value
     from {{ ref('fct_inventory_valuation_items') }}
     {%- if period is not none %}
-        where period_start >= date {{ dbt.string_literal(period) }}
+    where period_start >= date {{ dbt.string_literal(period) }}
     {%- endif %}
     group by company, period_start
 
@@ -41,8 +41,9 @@ reconciliation as (
         inventory
     from {{ ref('int_inventory_report_entries_unioned') }}
     where
-        line_type = 'Item' and date_filter = 'to_date'
-        {%- if period is not none %}
+        line_type = 'Item'
+        and date_filter = 'to_date'
+    {%- if period is not none %}
             and period_start >= date {{ dbt.string_literal(period) }}
         {%- endif %}
 
