@@ -1,6 +1,8 @@
 -- Spec §D.0: the sum over items of the ending invoiced value equals the reconciliation's item-side
 -- Inventory with date filter up to the period end. Returns company x period rows that differ
--- (tolerance 0: exact numerics), with and without the location grain.
+-- (tolerance 0: exact numerics), with and without the location grain. With --vars period (P): the periods
+-- from P on, the ones that run rewrote (DECISIONLOG.md 22).
+{%- set period = selected_period() %}
 with
 
 by_location as (
@@ -10,6 +12,9 @@ by_location as (
         period_start,
         sum(ending_value) as ending_value
     from {{ ref('fct_inventory_valuation') }}
+    {%- if period is not none %}
+    where period_start >= date {{ dbt.string_literal(period) }}
+    {%- endif %}
     group by company, period_start
 
 ),
@@ -21,6 +26,9 @@ by_item as (
         period_start,
         sum(ending_value) as ending_value
     from {{ ref('fct_inventory_valuation_items') }}
+    {%- if period is not none %}
+    where period_start >= date {{ dbt.string_literal(period) }}
+    {%- endif %}
     group by company, period_start
 
 ),
@@ -32,7 +40,12 @@ reconciliation as (
         period_start,
         inventory
     from {{ ref('int_inventory_report_entries_unioned') }}
-    where line_type = 'Item' and date_filter = 'to_date'
+    where
+        line_type = 'Item'
+        and date_filter = 'to_date'
+    {%- if period is not none %}
+            and period_start >= date {{ dbt.string_literal(period) }}
+        {%- endif %}
 
 )
 

@@ -190,3 +190,20 @@ left join mart_row_watermarks
         and company = {{ dbt.string_literal(company) }}
     {%- endif %}
 {%- endmacro %}
+
+{#- Per-period tables whose rows of a period depend only on that period's slice of a period aggregate and on
+    the setup tables (no running totals): the watermark CTEs above decide which periods to rebuild, and the
+    aggregate is read from the first of them only (DECISIONLOG.md 22). `period_slice_filter` adds the
+    selected period as a literal bound, so on a `--vars period` run the planner reads that period's
+    slices through the aggregate's (company, period_start) index instead of joining every slice first. -#}
+{% macro period_slice_filter(column, company_column='company') -%}
+    {%- set period = selected_period() -%}
+    {%- set company = selected_company() -%}
+    true
+    {%- if is_incremental() and period is not none %}
+        and {{ column }} >= date {{ dbt.string_literal(period) }}
+    {%- endif %}
+    {%- if is_incremental() and company is not none %}
+        and {{ company_column }} = {{ dbt.string_literal(company) }}
+    {%- endif %}
+{%- endmacro %}

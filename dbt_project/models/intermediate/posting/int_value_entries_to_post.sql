@@ -56,6 +56,20 @@ candidates as (
             and value_entries.source_type = 'Item'
     where
         value_entries.inventoriable
+        -- the condition below (which reads the settings through the join) written on the value entries
+        -- alone, so that it filters the scan of value entries before any join: without it every value
+        -- entry, all columns, was sorted twice for the item joins and only then dropped (DECISIONLOG.md 22)
+        and (
+            value_entries.cost_amount_actual != value_entries.cost_posted_to_g_l
+            or (
+                value_entries.cost_amount_expected != value_entries.expected_cost_posted_to_g_l
+                and value_entries.company in (
+                    select expected_posting.company
+                    from settings as expected_posting
+                    where expected_posting.is_expected_cost_posting
+                )
+            )
+        )
         and not (coalesce(items.inventory_value_zero, false) and not value_entries.adjustment)
         and (
             value_entries.cost_amount_actual != value_entries.cost_posted_to_g_l

@@ -1,3 +1,13 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['company', 'period_start'],
+        on_schema_change='append_new_columns',
+        pre_hook="{{ delete_from_selected_period(whole_company=false) }}",
+        indexes=[{'columns': ['company', 'period_start']}],
+    )
+}}
 -- (Step 1/2 of the per-account reconciliation) The amounts value entries imply on each G/L account
 -- through the posting rules (spec §B.2, §B.3), per company x period x account: both sides of every
 -- rule, the actual part always and the expected part when Expected Cost Posting to G/L is on (§B.1).
@@ -5,11 +15,31 @@
 -- Posted to G/L) goes through the same rules, which splits a difference into "not posted yet" and
 -- "posted outside inventory posting". A side whose account cannot be resolved (missing setup row,
 -- blank setup field, no rule) is summed under g_l_account_no null.
+-- A table, period-incremental like the marts (macros/period_marts.sql, DECISIONLOG.md 22): a period's rows
+-- depend on that period's aggregate slice and the setups only, so a run maps the periods it rebuilds
+-- (from the first changed one on; every period after a setup table was re-loaded), not all history.
 with
+
+{{ period_mart_watermark_ctes(
+    ['int_value_entries_aggregated_by_period'],
+    [
+        'stg_bc__items',
+        'stg_bc__inventory_posting_setups',
+        'stg_bc__general_posting_setups',
+        'stg_bc__g_l_accounts',
+        'stg_bc__inventory_setups',
+        'stg_bc__general_ledger_setups',
+    ],
+    whole_company=false,
+) }},
 
 value_entries as (
 
-    select * from {{ ref('int_value_entries_aggregated_by_period') }}
+    select aggregated.*
+    from {{ ref('int_value_entries_aggregated_by_period') }} as aggregated
+    inner join mart_rebuild_from
+        on aggregated.company = mart_rebuild_from.company and aggregated.period_start >= mart_rebuild_from.rebuild_from
+    where {{ period_slice_filter('aggregated.period_start', 'aggregated.company') }}
 
 ),
 
@@ -83,13 +113,16 @@ sides as (
 final as (
 
     select
-        company,
-        period_start,
-        g_l_account_no,
-        sum(amount) as implied_amount,
-        sum(amount_posted) as implied_posted_amount
+        sides.company,
+        sides.period_start,
+        sides.g_l_account_no,
+        sum(sides.amount) as implied_amount,
+        sum(sides.amount_posted) as implied_posted_amount,
+        max(mart_row_watermarks.max_loaded_at) as max_loaded_at
     from sides
-    group by company, period_start, g_l_account_no
+    left join mart_row_watermarks
+        on sides.company = mart_row_watermarks.company and sides.period_start = mart_row_watermarks.period_start
+    group by sides.company, sides.period_start, sides.g_l_account_no
 
 )
 

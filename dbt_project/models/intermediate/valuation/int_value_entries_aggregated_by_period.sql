@@ -6,6 +6,7 @@
         on_schema_change='fail',
         pre_hook=["set local enable_nestloop = off", "{{ delete_selected_period() }}"],
         post_hook="analyze {{ this }}",
+        indexes=[{'columns': ['company', 'period_start']}],
     )
 }}
 -- enable_nestloop off: the night's new rows lie past raw's statistics (estimated at 1 row), and nested

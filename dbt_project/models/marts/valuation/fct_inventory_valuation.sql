@@ -5,6 +5,7 @@
         unique_key=['company', 'period_start'],
         on_schema_change='append_new_columns',
         pre_hook="{{ delete_from_selected_period(whole_company=false) }}",
+        indexes=[{'columns': ['company', 'period_start']}],
     )
 }}
 -- One row per company x item x location x variant x period: Inventory Valuation (report 1001, spec
