@@ -7,7 +7,7 @@ For the accounting period that ends at the run's data interval (monthly schedule
 1. **resolve_period** — which period, which companies (`costclose.yml`), the warehouse connection
    for dbt (host, port, database and user; never a password);
 2. **extract** — one mapped task per company makes sure the raw ledgers are current (incremental
-   from the last watermark, control totals compared with the source);
+   from the last watermark, every control total compared with the source, not only the changed slices);
 3. **dbt** — astronomer-cosmos builds every model with its tests for that period: the Inventory
    Valuation, WIP, Cost Spec. and Cost Shares marts, the Inventory - G/L Reconciliation and the
    adjusting journal (`marts/outbound`);
@@ -34,7 +34,9 @@ For the accounting period that ends at the run's data interval (monthly schedule
 10. **close_outputs** — per company `gl_reconciliation.csv`, `adjusting_journal.csv` and
    `skipped_entries.csv` under `COSTCLOSE_HOME/out/<company>/<period>/`;
 11. **close_pack** — per company BC's reports as CSV (Inventory Valuation, - WIP, Cost Spec., Cost
-   Shares), `validation.json`, `close_pack.xlsx` and the offline `index.html` beside them;
+   Shares), the entries behind each difference (`unposted_value_entries.csv`,
+   `unexplained_gl_entries.csv`), `validation.json`, `close_pack.xlsx` and the offline `index.html`
+   beside them;
 12. **notify** — per company one email to its recipients: per-account inventory vs G/L, what was
    posted, where the pack is.
 
@@ -99,7 +101,8 @@ def inventory_close() -> None:
     def extract(company: str) -> dict:
         from costclose import pipeline
 
-        return pipeline.extract(company)
+        # the close compares every control figure with the source's, not only the changed slices
+        return pipeline.extract(company, verify=True)
 
     @task
     def gate_pre_posting(company: str, context: dict) -> dict:

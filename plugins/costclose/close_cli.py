@@ -118,7 +118,7 @@ def run_close(
     result: dict = {"company": company, "period": p.key, "out_dir": str(out_dir)}
     # One close per company at a time: a second one stops here, naming the running one.
     with locks.close_lock(company, p.key), console.status(f"extracting {company} ...") as status:
-        result["extract"] = pipeline.extract(company)
+        result["extract"] = pipeline.extract(company, verify=True)
         status.update(f"dbt build for {p.key} ...")
         pipeline.build(p.key)
         status.update("pre-posting gate (Great Expectations) ...")

@@ -62,14 +62,21 @@ def close_context(
     }
 
 
-def extract(company: str, *, full: bool = False, source_url: str | None = None) -> dict[str, Any]:
-    """Load the company's ledgers into raw, incrementally (``full``: everything again)."""
+def extract(
+    company: str, *, full: bool = False, verify: bool = False, source_url: str | None = None
+) -> dict[str, Any]:
+    """Load the company's ledgers into raw, incrementally (``full``: everything again).
+
+    ``verify``: compare every control figure with the source's, not only the slices this load changed
+    (DECISIONLOG 21). The close's own extraction verifies: the nightly loads compare what changed, and a
+    period is closed on totals compared over the company's whole history.
+    """
     from costclose.companies import get_company
     from costclose.landing.loader import load
     from costclose.sources import open_source
 
     url = source_url or get_company(company).source_url()
-    report = load(open_source(url), company, full=full, warehouse_url=step_url("extract"))
+    report = load(open_source(url), company, full=full, verify=verify, warehouse_url=step_url("extract"))
     return {
         "company": company,
         "rows": report.upserted,
