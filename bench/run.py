@@ -423,21 +423,34 @@ def _step_child(step: str, b: Bench, pipe: Any) -> None:
     pipe.close()
 
 
-def _run_step(b: Bench, step: str) -> None:
+def _run_step(b: Bench, step: str, timeout: float | None = None) -> None:
     """Run ``step`` in a fresh process (spawned, not forked: dbt and GX start as in a task); merge its
-    figures into the run's."""
+    figures into the run's. A step still running after ``timeout`` seconds is stopped (its process and
+    its queries) and recorded as not finished."""
     ctx = multiprocessing.get_context("spawn")
     receive, send = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_step_child, args=(step, b, send), name=f"bench-{step}")
+    started = time.perf_counter()
     proc.start()
     send.close()
-    try:
-        figures, rss, children = receive.recv()
-    except EOFError:
-        figures = None
+    figures = None
+    if receive.poll(timeout):
+        try:
+            figures, rss, children = receive.recv()
+        except EOFError:
+            figures = None
+    else:
+        proc.kill()
+        _terminate_queries(b)
+        elapsed = time.perf_counter() - started
+        message = f"step {step}: not finished after {elapsed:,.0f} s (--step-timeout); stopped"
+        b.figures.notes.append(message)
+        console.print(f"[red]{message}[/red]")
     proc.join()
     f = b.figures
     if figures is None:
+        if proc.exitcode == -9:
+            return
         f.notes.append(f"step {step}: its process died (exit code {proc.exitcode})")
         console.print(f"[red]step {step}: its process died (exit code {proc.exitcode})[/red]")
         return
@@ -448,6 +461,19 @@ def _run_step(b: Bench, step: str) -> None:
     f.rss_mib[f"{step} process"] = rss
     if children:
         f.rss_mib[f"{step} child processes (largest)"] = children
+
+
+def _terminate_queries(b: Bench) -> None:
+    """End the backends of a stopped step: PostgreSQL does not notice a killed client mid-query."""
+    from costclose import db
+
+    names = [url.rsplit("/", 1)[-1].split("?")[0] for url in (b.wh, b.adls_wh, b.erp)]
+    with db.connect(b.erp) as conn, conn.cursor() as cur:
+        cur.execute(
+            "select pg_terminate_backend(pid) from pg_stat_activity "
+            "where datname = any(%s) and pid <> pg_backend_pid() and backend_type = 'client backend'",
+            (names,),
+        )
 
 
 def _fresh_warehouses(server: str, names: list[str]) -> None:
@@ -474,6 +500,7 @@ def run_once(
     seed_only: bool = False,
     steps: tuple[str, ...] = ALL_STEPS,
     reuse_warehouses: bool = False,
+    step_timeout: float | None = None,
 ) -> Figures:
     """One complete run against an embedded server in a temporary COSTCLOSE_HOME (or ``home``: a kept
     one, whose seeded company is reused; warehouses are rebuilt from nothing; the nightly step changes
@@ -513,7 +540,7 @@ def run_once(
                 return b.figures
             for step in STEPS:
                 if step in steps:
-                    _run_step(b, step)
+                    _run_step(b, step, step_timeout)
         b.figures.rss_mib["postgres backend"] = pg_memory.peak_backend / 2**20
         b.figures.rss_mib["postgres all processes"] = pg_memory.peak_total / 2**20
     finally:
@@ -671,6 +698,11 @@ def main() -> None:
         help="with --home: keep the warehouses (and bc2adls export) of an earlier run instead of rebuilding "
         "them from nothing, e.g. to measure build or close on an earlier run's extraction",
     )
+    parser.add_argument(
+        "--step-timeout",
+        type=float,
+        help="seconds a step may run before it is stopped and recorded as not finished (default: no limit)",
+    )
     args = parser.parse_args()
     steps = tuple(step.strip() for step in args.steps.split(",") if step.strip())
     unknown = sorted(set(steps) - set(ALL_STEPS))
@@ -694,6 +726,7 @@ def main() -> None:
             args.seed_only,
             steps,
             args.reuse_warehouses,
+            args.step_timeout,
         )
         if args.seed_only:
             console.print(f"seeded {figures.entries:,} value entries into {args.home}")
