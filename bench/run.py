@@ -10,7 +10,8 @@ every step of the close against it, on one machine, in one run.
 Measured (issue 9 part 2):
   (a) the floor: a bare COPY of the value entries (out of the ERP, into a table) and one aggregating scan;
   (b) extraction through the sql and the bc2adls connectors, rows per second and the ratio to COPY;
-  (c) a full dbt build of all models and tests, and its ratio to the aggregating scan;
+  (c) a full dbt build of all models and tests (--full-refresh), and its ratio to the aggregating scan;
+      also the same with the `nightly` selector (no point-in-time reports: the base of the nightly run);
   (d) the Great Expectations pre-posting gate;
   (e) a full close of one period (``costclose close`` as a dry run: extract, dbt build of the period,
       gate, journal, outputs);
@@ -324,7 +325,19 @@ def _adls_source(b: Bench, open_source: Callable[..., Any]) -> Any:
 def _build(b: Bench) -> None:
     from costclose.transform import dbt
 
-    b.timed("build", "(c) dbt build, all models and tests", lambda: dbt.build(b.wh))
+    # --full-refresh: the build from nothing, whichever step built the warehouse before
+    b.timed("build", "(c) dbt build, all models and tests", lambda: dbt.build(b.wh, full_refresh=True))
+
+
+def _base(b: Bench) -> None:
+    """Everything but the point-in-time reports, from nothing: what the nightly increment builds on."""
+    from costclose.transform import dbt
+
+    b.timed(
+        "base",
+        "(c) dbt build, nightly selector (no point-in-time reports)",
+        lambda: dbt.build(b.wh, selector="nightly", full_refresh=True),
+    )
 
 
 def _gates(b: Bench) -> None:
@@ -397,6 +410,7 @@ def _nightly(b: Bench) -> None:
 STEPS: dict[str, Callable[[Bench], None]] = {
     "sql": _extract_sql,
     "bc2adls": _extract_bc2adls,
+    "base": _base,
     "build": _build,
     "gates": _gates,
     "close": _close,
@@ -572,6 +586,10 @@ def summarize(f: Figures) -> dict[str, float]:
         ),
         "dbt build (s)": s.get("build", float("nan")),
         "dbt build / scan": _ratio(s.get("build", float("nan")), s.get("scan", 0)),
+        "dbt build, nightly selector (s)": s.get("base", float("nan")),
+        "nightly dbt build / nightly-selector build": _ratio(
+            s.get("nightly_build", float("nan")), s.get("base", 0)
+        ),
         "GX gate (s)": s.get("gates", float("nan")),
         "close of one period (s)": s.get("close", float("nan")),
         "nightly extract, sql (s)": s.get("nightly_extract", float("nan")),
