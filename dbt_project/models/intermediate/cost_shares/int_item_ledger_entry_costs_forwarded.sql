@@ -1,13 +1,17 @@
 {{
     config(
         materialized='table',
-        pre_hook="set local enable_nestloop = off",
+        pre_hook=["set local enable_nestloop = off", "set local enable_mergejoin = off"],
         post_hook="analyze {{ this }}",
     )
 }}
 -- A table, not a view (DECISIONLOG.md 17): the application walk runs once per build instead of once
 -- for every model and test that reads it (a test on the view ran the walk without the nestloop setting:
 -- over 14 minutes at 1 million value entries). enable_nestloop off: see int_item_ledger_entries_remaining.
+-- enable_mergejoin off (DECISIONLOG.md 23): the CTEs carry no statistics, so the planner takes company
+-- for a selective key and merged entries with order_usage on company alone, the order keys as a join
+-- filter: every entry x every order of the company (571,230 x 40,255 at 1M, the build never finished).
+-- Hash joins use every equality key.
 -- (Step 2/2 of Cost Shares Breakdown, spec §D.4) One row per company x item ledger entry up to the
 -- valuation date (Average items skipped, as BC does): its cost split into material, capacity,
 -- capacity overhead, material overhead, subcontracted, variance (and the variance split), revaluation
