@@ -330,23 +330,7 @@ class SqlSource:
 
     def totals(self, company: str) -> dict[str, Any]:
         """Every table's row count and the sums of ``costclose.landing.control.SUMS``, one scan a table."""
-        conn = self._connect()
-        try:
-            with conn.cursor() as cur:
-                cur.execute(
-                    "select table_name from information_schema.tables where table_schema = %s", (self.schema,)
-                )
-                present = {r[0] for r in cur.fetchall()}
-                figures = read_slice_totals(
-                    cur,
-                    company,
-                    {t.name: [WHOLE] for t in bc_schema.RAW_TABLES},
-                    lambda t: self._ident(t.name),
-                    lambda t: t.name in present,
-                    whole=True,
-                )
-        finally:
-            conn.close()
+        figures = self._read_slices(company, {t.name: [WHOLE] for t in bc_schema.RAW_TABLES}, whole=True)
         totals: dict[str, Any] = {"row_counts": {}}
         for name, by_slice in figures.items():
             whole = by_slice[WHOLE]
@@ -359,6 +343,10 @@ class SqlSource:
 
         Served by an index on (company, posting_date) of each dated ledger (the demo ERP has them; a BC
         replica has keys on Posting Date) and by the relations' primary key for blocks of G/L entries."""
+        return self._read_slices(company, slices)
+
+    def _read_slices(self, company: str, slices: dict[str, list[str]], whole: bool = False) -> SliceFigures:
+        """``read_slice_totals`` over the source's tables that exist (a replica may lack some)."""
         conn = self._connect()
         try:
             with conn.cursor() as cur:
@@ -372,6 +360,7 @@ class SqlSource:
                     slices,
                     lambda t: self._ident(t.name),
                     lambda t: t.name in present,
+                    whole=whole,
                 )
         finally:
             conn.close()
