@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import psycopg2
 import pytest
-from bc_source_db import execute, insert_rows, seed_company, value_entries
+from bc_source_db import CrashError, crash_at, execute, insert_rows, seed_company, value_entries
 
 from costclose import bc_schema
 from costclose.landing import TotalsMismatchError, load
@@ -167,19 +167,12 @@ def test_a_crashed_nightly_load_leaves_its_dates_to_the_next_comparison(
     load(open_source(f"sql:{source_url}"), COMPANY, warehouse_url=warehouse_url)
     insert_rows(source_url, bc_schema.VALUE_ENTRY, value_entries(COMPANY, 21, 6))
 
-    class CrashError(RuntimeError):
-        pass
-
-    def crash(table: str, batch_no: int, _totals: object) -> None:
-        if table == "value_entry" and batch_no == 1:
-            raise CrashError("power cut")
-
     with pytest.raises(CrashError):
         load(
             open_source(f"sql:{source_url}", batch_size=3),
             COMPANY,
             warehouse_url=warehouse_url,
-            on_batch=crash,
+            on_batch=crash_at("value_entry", 1),
         )
     assert {r[0] for r in query(warehouse_url, "select slice from landing.dirty_slice")} == {
         day(n) for n in (21, 22, 23)

@@ -6,7 +6,16 @@ from decimal import Decimal
 
 import psycopg2
 import pytest
-from bc_source_db import execute, g_l_entries, insert_rows, seed_company, table_rows, value_entries
+from bc_source_db import (
+    CrashError,
+    crash_at,
+    execute,
+    g_l_entries,
+    insert_rows,
+    seed_company,
+    table_rows,
+    value_entries,
+)
 
 from costclose import bc_schema
 from costclose.landing import LoadError, TotalsMismatchError, load, quarantine_status
@@ -104,15 +113,8 @@ def test_crash_between_batches_resumes_without_duplicates_or_gaps(
     seed_company(source_url, COMPANY, value_entry_count=50)
     source = open_source(f"sql:{source_url}", batch_size=7)
 
-    class CrashError(RuntimeError):
-        pass
-
-    def crash_after_three(table: str, batch_no: int, _totals: object) -> None:
-        if table == "value_entry" and batch_no == 3:
-            raise CrashError("power cut")
-
     with pytest.raises(CrashError):
-        load(source, COMPANY, warehouse_url=warehouse_url, on_batch=crash_after_three)
+        load(source, COMPANY, warehouse_url=warehouse_url, on_batch=crash_at("value_entry", 3))
     assert query(warehouse_url, "select count(*) from raw.value_entry") == [(21,)]
 
     report = load(source, COMPANY, warehouse_url=warehouse_url)

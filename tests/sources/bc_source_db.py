@@ -44,6 +44,21 @@ end $$;
 """
 
 
+class CrashError(RuntimeError):
+    """A crash a test injects into a load between two batches."""
+
+
+def crash_at(table: str, batch_no: int, message: str = "power cut") -> Callable[[str, int, object], None]:
+    """An ``on_batch`` hook for ``load`` that raises ``CrashError`` when ``table``'s batch ``batch_no``
+    is reported, i.e. after it was committed and before the next one."""
+
+    def crash(table_name: str, number: int, _totals: object) -> None:
+        if table_name == table and number == batch_no:
+            raise CrashError(message)
+
+    return crash
+
+
 def create_bc_layout(url: str, schema: str = "bc") -> None:
     conn = psycopg2.connect(url)
     with conn, conn.cursor() as cur:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import psycopg2
 import pytest
-from bc_source_db import execute, insert_rows, seed_company, table_rows, value_entries
+from bc_source_db import CrashError, crash_at, execute, insert_rows, seed_company, table_rows, value_entries
 
 from costclose import bc_schema
 from costclose.bc2adls_export.exporter import export_bc2adls
@@ -135,15 +135,8 @@ def test_crash_between_batches_resumes_inside_a_file(
     export_bc2adls(source_url, COMPANY, lake)
     source = open_source(f"bc2adls:{lake}", batch_size=10)
 
-    class CrashError(RuntimeError):
-        pass
-
-    def crash(table: str, batch_no: int, _totals: object) -> None:
-        if table == "value_entry" and batch_no == 2:
-            raise CrashError("killed")
-
     with pytest.raises(CrashError):
-        load(source, COMPANY, warehouse_url=warehouse_url, on_batch=crash)
+        load(source, COMPANY, warehouse_url=warehouse_url, on_batch=crash_at("value_entry", 2, "killed"))
     assert query(warehouse_url, "select count(*) from raw.value_entry") == [(20,)]
 
     load(source, COMPANY, warehouse_url=warehouse_url)

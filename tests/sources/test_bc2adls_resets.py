@@ -8,7 +8,7 @@ from pathlib import Path
 import fsspec
 import psycopg2
 import pytest
-from bc_source_db import execute, insert_rows, seed_company, table_rows, value_entries
+from bc_source_db import CrashError, crash_at, execute, insert_rows, seed_company, table_rows, value_entries
 from psycopg2 import sql
 
 from costclose import bc_schema
@@ -117,16 +117,14 @@ def test_full_export_after_a_reset_replaces_the_company_rows(
     [after] = ve_files(export_bc2adls(source_url, COMPANY, lake, distinguish_full=True).files)
     assert after.endswith("_incremental.csv")
 
-    class CrashError(RuntimeError):
-        pass
-
-    def crash(table: str, batch_no: int, _totals: object) -> None:
-        if table == "value_entry" and batch_no == 1:
-            raise CrashError("killed after the reset's first batch")
-
     # killed right after the batch that drops the superseded rows: 20 - entries 4 and 7
     with pytest.raises(CrashError):
-        load(source, COMPANY, warehouse_url=warehouse_url, on_batch=crash)
+        load(
+            source,
+            COMPANY,
+            warehouse_url=warehouse_url,
+            on_batch=crash_at("value_entry", 1, "killed after the reset's first batch"),
+        )
     assert value_entry_totals(warehouse_url, "raw", COMPANY)[0] == 18
 
     report = load(source, COMPANY, warehouse_url=warehouse_url)
