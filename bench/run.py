@@ -77,6 +77,8 @@ class Figures:
     rows: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     rss_mib: dict[str, float] = field(default_factory=dict)
+    # where a dbt build's time went: per build, its models' and tests' summed times and slowest nodes
+    breakdown: list[str] = field(default_factory=list)
 
     def rate(self, rows: str, seconds: str) -> float:
         return self.rows[rows] / self.seconds[seconds] if self.seconds.get(seconds) else 0.0
@@ -327,22 +329,41 @@ def _adls_source(b: Bench, open_source: Callable[..., Any]) -> Any:
     return open_source(f"bc2adls:{b.lake}", cache_dir=b.home / "cache")
 
 
+def _breakdown(f: Figures, label: str, run: Any, slowest: int = 8) -> None:
+    """Record where a dbt build's time went: the summed time of its models and of its tests (both
+    sums of dbt's per-node execution times; with one thread they add up to the build less dbt's own
+    start and parse) and its slowest nodes."""
+    results = getattr(getattr(run, "result", None), "results", None) or []
+    timed = [(r.node.resource_type, r.node.name, float(r.execution_time or 0.0)) for r in results]
+    if not timed:
+        return
+    by_type: dict[str, float] = {}
+    for kind, _name, seconds in timed:
+        by_type[str(kind)] = by_type.get(str(kind), 0.0) + seconds
+    kinds = ", ".join(f"{kind.split('.')[-1]}s {s:.1f} s" for kind, s in sorted(by_type.items()))
+    top = sorted(timed, key=lambda t: -t[2])[:slowest]
+    nodes = ", ".join(f"{name} {seconds:.1f}" for _k, name, seconds in top)
+    f.breakdown.append(f"{label}: {kinds}; slowest: {nodes}")
+
+
 def _build(b: Bench) -> None:
     from costclose.transform import dbt
 
     # --full-refresh: the build from nothing, whichever step built the warehouse before
-    b.timed("build", "(c) dbt build, all models and tests", lambda: dbt.build(b.wh, full_refresh=True))
+    run = b.timed("build", "(c) dbt build, all models and tests", lambda: dbt.build(b.wh, full_refresh=True))
+    _breakdown(b.figures, "full build", run)
 
 
 def _base(b: Bench) -> None:
     """Everything but the point-in-time reports, from nothing: what the nightly increment builds on."""
     from costclose.transform import dbt
 
-    b.timed(
+    run = b.timed(
         "base",
         "(c) dbt build, nightly selector (no point-in-time reports)",
         lambda: dbt.build(b.wh, selector="nightly", full_refresh=True),
     )
+    _breakdown(b.figures, "nightly-selector build", run)
 
 
 def _gates(b: Bench) -> None:
@@ -387,6 +408,7 @@ def _nightly(b: Bench) -> None:
         f"(f) nightly: dbt build of {b.period} (selector nightly)",
         lambda: dbt.build(b.wh, period=b.period, selector="nightly", check=False),
     )
+    _breakdown(f, "nightly build", run)
     if run is not None and run.failed():
         # the night's new entries are copies of existing ones (same item ledger entries), so tests that
         # tie value entries to their item ledger entries may fail; the time is what is measured here
@@ -474,10 +496,11 @@ def _run_step(b: Bench, step: str, timeout: float | None = None) -> None:
         f.notes.append(f"step {step}: its process died (exit code {proc.exitcode})")
         console.print(f"[red]step {step}: its process died (exit code {proc.exitcode})[/red]")
         return
-    known = len(f.notes)
+    known, known_breakdown = len(f.notes), len(f.breakdown)
     f.seconds.update(figures.seconds)
     f.rows.update(figures.rows)
     f.notes.extend(figures.notes[known:])
+    f.breakdown.extend(figures.breakdown[known_breakdown:])
     f.rss_mib[f"{step} process"] = rss
     if children:
         f.rss_mib[f"{step} child processes (largest)"] = children
@@ -633,6 +656,8 @@ def report(f: Figures) -> dict[str, float]:
     console.print(table)
     for name, mib in f.rss_mib.items():
         console.print(f"peak RSS {name:<40} {mib:8,.0f} MiB")
+    for line in f.breakdown:
+        console.print(f"dbt time, {line}")
     for note in f.notes:
         console.print(f"[red]{note}[/red]")
     return summary

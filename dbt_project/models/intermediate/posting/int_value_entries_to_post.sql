@@ -5,12 +5,6 @@
 -- Non-inventoriable entries and items with Inventory Value Zero never reach G/L (§B.1).
 with
 
-value_entries as (
-
-    select * from {{ ref('stg_bc__value_entries') }}
-
-),
-
 items as (
 
     select * from {{ ref('stg_bc__items') }}
@@ -35,52 +29,60 @@ posted_by_costclose as (
 
 ),
 
+expected_posting_companies as (
+
+    select company from settings
+    where is_expected_cost_posting
+
+),
+
+-- The value entries with something left to post, read on the value entry alone before any join: actual
+-- cost anywhere, expected cost only in companies that post it. Each branch's condition implies the
+-- predicate of a partial index on raw.value_entry (landing/schema.py PARTIAL_INDEXES), so neither scans
+-- every value entry of history, also on the nightly run (DECISIONLOG.md 22, 24). The staging model is
+-- named in each branch, not through a CTE: a CTE read twice is materialised, i.e. every value entry read.
+unposted as (
+
+    select * from {{ ref('stg_bc__value_entries') }}
+    where
+        inventoriable
+        and cost_amount_actual != cost_posted_to_g_l
+    {%- if selected_company() is not none %}
+            and company = {{ dbt.string_literal(selected_company()) }}
+        {%- endif %}
+    union all
+    select * from {{ ref('stg_bc__value_entries') }}
+    where
+        inventoriable
+        and cost_amount_actual = cost_posted_to_g_l
+        and cost_amount_expected != expected_cost_posted_to_g_l
+        and company in (select expected_posting_companies.company from expected_posting_companies)
+    {%- if selected_company() is not none %}
+            and company = {{ dbt.string_literal(selected_company()) }}
+        {%- endif %}
+
+),
+
 candidates as (
 
     select
-        value_entries.*,
+        unposted.*,
         coalesce(settings.is_expected_cost_posting, false) as is_expected_cost_posting,
         case
-            when value_entries.source_type = 'Item' and value_entries.source_no != value_entries.item_no
-                then coalesce(produced_items.inventory_posting_group, value_entries.inventory_posting_group)
-            else value_entries.inventory_posting_group
+            when unposted.source_type = 'Item' and unposted.source_no != unposted.item_no
+                then coalesce(produced_items.inventory_posting_group, unposted.inventory_posting_group)
+            else unposted.inventory_posting_group
         end as wip_posting_group
-    from value_entries
-    left join settings on value_entries.company = settings.company
+    from unposted
+    left join settings on unposted.company = settings.company
     left join items
-        on value_entries.company = items.company and value_entries.item_no = items.item_no
+        on unposted.company = items.company and unposted.item_no = items.item_no
     left join items as produced_items
         on
-            value_entries.company = produced_items.company
-            and value_entries.source_no = produced_items.item_no
-            and value_entries.source_type = 'Item'
-    where
-        value_entries.inventoriable
-        -- the condition below (which reads the settings through the join) written on the value entries
-        -- alone, so that it filters the scan of value entries before any join: without it every value
-        -- entry, all columns, was sorted twice for the item joins and only then dropped (DECISIONLOG.md 22)
-        and (
-            value_entries.cost_amount_actual != value_entries.cost_posted_to_g_l
-            or (
-                value_entries.cost_amount_expected != value_entries.expected_cost_posted_to_g_l
-                and value_entries.company in (
-                    select expected_posting.company
-                    from settings as expected_posting
-                    where expected_posting.is_expected_cost_posting
-                )
-            )
-        )
-        and not (coalesce(items.inventory_value_zero, false) and not value_entries.adjustment)
-        and (
-            value_entries.cost_amount_actual != value_entries.cost_posted_to_g_l
-            or (
-                coalesce(settings.is_expected_cost_posting, false)
-                and value_entries.cost_amount_expected != value_entries.expected_cost_posted_to_g_l
-            )
-        )
-    {%- if selected_company() is not none %}
-            and value_entries.company = {{ dbt.string_literal(selected_company()) }}
-        {%- endif %}
+            unposted.company = produced_items.company
+            and unposted.source_no = produced_items.item_no
+            and unposted.source_type = 'Item'
+    where not (coalesce(items.inventory_value_zero, false) and not unposted.adjustment)
 
 ),
 
