@@ -12,7 +12,7 @@ from typing import Any
 from costclose import logging_setup
 from costclose.validation.model import CheckOutcome, jsonable
 from costclose.validation.redaction import scrub
-from costclose.validation.snapshot import snapshot
+from costclose.validation.snapshot import SCHEMA, snapshot
 from costclose.validation.suites import SuiteSpec
 
 log = logging.getLogger(__name__)
@@ -79,8 +79,9 @@ def run_suites(warehouse_url: str, suites: list[SuiteSpec], run_name: str) -> li
     outcomes: list[CheckOutcome] = []
     for spec in suites:
         try:
-            with snapshot(warehouse_url, spec.name, spec.asset_query) as query:
-                asset = source.add_query_asset(spec.name, query=query)
+            with snapshot(warehouse_url, spec.name, spec.asset_query) as table:
+                # a table asset, not a query asset: see costclose.validation.snapshot
+                asset = source.add_table_asset(spec.name, table_name=table, schema_name=SCHEMA)
                 batch = asset.add_batch_definition_whole_table("whole")
                 suite = ctx.suites.add(gx.ExpectationSuite(name=spec.name, expectations=spec.expectations))
                 definition = ctx.validation_definitions.add(

@@ -38,7 +38,7 @@ expected_posting_companies as (
 
 -- The value entries with something left to post, read on the value entry alone before any join: actual
 -- cost anywhere, expected cost only in companies that post it. Each branch's condition implies the
--- predicate of a partial index on raw.value_entry (landing/schema.py PARTIAL_INDEXES), so neither scans
+-- predicate of a partial index on raw.value_entry (landing/schema.py EXTRA_INDEXES), so neither scans
 -- every value entry of history, also on the nightly run (DECISIONLOG.md 22, 24). The staging model is
 -- named in each branch, not through a CTE: a CTE read twice is materialised, i.e. every value entry read.
 unposted as (
