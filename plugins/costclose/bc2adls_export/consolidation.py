@@ -1,8 +1,9 @@
 """bc2adls's consolidation for control totals, kept on disk so a nightly run only reads new delta files.
 
 One SQLite file per (bc2adls folder, company) holds, per table and SystemId, the latest version seen
-(``timestamp-0``, whether it is a delete marker, and up to three amounts as text) and which delta
-files have been folded in. ``latest`` is updated the way bc2adls consolidates: a newer
+(``timestamp-0``, whether it is a delete marker, up to three amounts as text, and the row's slice key:
+its posting date or G/L entry block, as ``costclose.landing.control`` cuts raw) and which delta files
+have been folded in. ``latest`` is updated the way bc2adls consolidates: a newer
 ``timestamp-0`` wins, and on a tie a delete marker wins (on a full tie the version folded in first
 stays). Memory stays bounded at any row count.
 
@@ -11,19 +12,36 @@ Versions are folded in set-wise: ``add`` appends them to a temporary ``pending``
 each batch straight into ``latest``'s B-tree touched a random page per row: from 4 us per row on an
 empty cache to 28 us at 2.5 million rows (the SQLite page cache holds 64 MiB of a table that grows
 by ~100 bytes a row), which made the bc2adls load slow down with the size of the company.
+
+Slices (dbt_project/DECISIONLOG.md 21): a partial index on (table, slice, amounts) of the live rows lets
+``slice_figures`` total one posting date from that date's index entries only, so a nightly load
+compares the dates it changed without reading the history. An update that moves a row to another
+date moves its index entry; a delete marker takes the row out of the index (and of every total). A
+cache written before slices were kept (``user_version`` 0 with rows) is started over when opened:
+every delta file is folded in again once, with slice keys (a cache without them cannot total a slice,
+and guessing one from raw would compare raw with itself).
 """
 
 from __future__ import annotations
 
 import hashlib
 import itertools
+import logging
 import sqlite3
 from collections.abc import Iterable, Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-# (system_id, timestamp, deleted 0/1, amount0, amount1, amount2)
-Version = tuple[str, int, int, str | None, str | None, str | None]
+log = logging.getLogger(__name__)
+
+# (system_id, timestamp, deleted 0/1, amount0, amount1, amount2, slice key; None: unsliced table or a delete)
+Version = tuple[str, int, int, str | None, str | None, str | None, str | None]
+
+# ``pragma user_version`` of the file layout: 1 = ``latest`` has ``slice`` and the slice index
+LAYOUT_VERSION = 1
+# amounts that count in a sum (the COPY text of NULL, ``\N``, and a missing column do not)
+_COUNTED = "a{i} is not null and a{i} <> '\\N'"
 
 
 def cache_file(folder: Path, source_key: str, company: str) -> Path:
@@ -40,19 +58,50 @@ class ConsolidationCache:
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, timeout=60)
-        self.db.executescript(
-            "pragma journal_mode = wal; pragma synchronous = normal; pragma cache_size = -65536; "
+        self.path = path
+        self.db = self._open(path)
+        self._pending = 0
+        self._pending_table = ""
+
+    @staticmethod
+    def _connect(path: Path) -> sqlite3.Connection:
+        db = sqlite3.connect(path, timeout=60)
+        db.executescript(
+            "pragma journal_mode = wal; pragma synchronous = normal; pragma cache_size = -65536;"
+        )
+        return db
+
+    def _open(self, path: Path) -> sqlite3.Connection:
+        db = self._connect(path)
+        version = int(db.execute("pragma user_version").fetchone()[0])
+        old = db.execute("select 1 from sqlite_master where name = 'latest'").fetchone() is not None
+        if old and version < LAYOUT_VERSION:
+            # written before slice keys were kept: fill them by folding every delta file in again
+            log.warning(
+                "The bc2adls totals cache %s predates slice keys: starting it over; the next control "
+                "totals read every delta file once to rebuild it",
+                path,
+            )
+            db.close()
+            for suffix in ("", "-wal", "-shm"):
+                path.with_name(path.name + suffix).unlink(missing_ok=True)
+            db = self._connect(path)
+        db.executescript(
             "create table if not exists seen_file (path text primary key, size integer not null); "
             "create table if not exists latest (table_name text, system_id text, ts integer, "
-            "deleted integer, a0 text, a1 text, a2 text, primary key (table_name, system_id)) without rowid;"
+            "deleted integer, a0 text, a1 text, a2 text, slice text, "
+            "primary key (table_name, system_id)) without rowid;"
+            # a slice's live rows with their amounts: totalling a slice reads its own entries only
+            # (``deleted`` is a column too: SQLite counts an index as covering only by its columns)
+            "create index if not exists latest_slice on latest (table_name, slice, deleted, a0, a1, a2) "
+            "where deleted = 0 and slice is not null;"
+            f"pragma user_version = {LAYOUT_VERSION};"
             # versions of one table (``_pending_table``); rowid = the order they were added in: on a full
             # tie the first one stays
             "create temp table pending (system_id text, ts integer, deleted integer, "
-            "a0 text, a1 text, a2 text);"
+            "a0 text, a1 text, a2 text, slice text);"
         )
-        self._pending = 0
-        self._pending_table = ""
+        return db
 
     def close(self) -> None:
         self.flush()
@@ -65,10 +114,11 @@ class ConsolidationCache:
             return
         # ``where true``: SQLite's parser needs it before an upsert's ``on conflict`` after a select
         self.db.execute(
-            "insert into latest select ?, system_id, ts, deleted, a0, a1, a2 from pending "
+            "insert into latest select ?, system_id, ts, deleted, a0, a1, a2, slice from pending "
             "where true order by system_id, rowid "
             "on conflict (table_name, system_id) do update set ts = excluded.ts, "
-            "deleted = excluded.deleted, a0 = excluded.a0, a1 = excluded.a1, a2 = excluded.a2 "
+            "deleted = excluded.deleted, a0 = excluded.a0, a1 = excluded.a1, a2 = excluded.a2, "
+            "slice = excluded.slice "
             "where excluded.ts > latest.ts "
             "or (excluded.ts = latest.ts and excluded.deleted > latest.deleted)",
             (self._pending_table,),
@@ -104,7 +154,7 @@ class ConsolidationCache:
             if table_name != self._pending_table:
                 self.flush()
                 self._pending_table = table_name
-            self.db.executemany("insert into pending values (?, ?, ?, ?, ?, ?)", chunk)
+            self.db.executemany("insert into pending values (?, ?, ?, ?, ?, ?, ?)", chunk)
             self._pending += len(chunk)
             if self._pending >= self.FLUSH_AT:
                 self.flush()
@@ -122,3 +172,21 @@ class ConsolidationCache:
                 "select a0, a1, a2 from latest where table_name = ? and deleted = 0", (table_name,)
             )
         )
+
+    def figures(self, table_name: str, amounts: int, key: str | None = None) -> list[Any]:
+        """[live rows, sum of a0, ...] of the table (``key``: of that slice only), ``amounts`` sums.
+
+        Rows are counted by SQLite; each amount column is summed exactly, as ``Decimal``, by
+        ``sum(map(Decimal, ...))`` over a query of its own (no Python work per row of a table without
+        amounts). A slice's figures are read from its entries of the slice index alone."""
+        self.flush()
+        live = "from latest where table_name = ? and deleted = 0"
+        params: tuple[str, ...] = (table_name,)
+        if key is not None:
+            live += " and slice = ?"
+            params = (table_name, key)
+        out: list[Any] = [int(self.db.execute(f"select count(*) {live}", params).fetchone()[0])]
+        for i in range(amounts):
+            texts = self.db.execute(f"select a{i} {live} and {_COUNTED.format(i=i)}", params)
+            out.append(sum(map(Decimal, itertools.chain.from_iterable(texts)), Decimal(0)))
+        return out
