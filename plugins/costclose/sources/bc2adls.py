@@ -660,9 +660,11 @@ class Bc2AdlsSource:
         try:
             for name, keys in slices.items():
                 table = bc_schema.TABLES_BY_NAME[name]
+                wanted = [WHOLE] if slicing(table) is None else keys
+                if not wanted:
+                    continue
                 self._fold_unseen(cache, table, company)
                 names = ["rows", *(m for m, _ in metrics_of(table))]
-                wanted = [WHOLE] if slicing(table) is None else keys
                 out[name] = {
                     key: dict(
                         zip(
