@@ -155,7 +155,6 @@ def test_a_totals_cache_written_before_slices_is_rebuilt_and_totals_stay_exact(
     [path] = cache_dir.glob("*.sqlite")
     old = sqlite3.connect(path)
     old.executescript(
-        "drop index latest_slice; "
         "create table latest_old (table_name text, system_id text, ts integer, deleted integer, a0 text, "
         "a1 text, a2 text, primary key (table_name, system_id)) without rowid; "
         "insert into latest_old select table_name, system_id, ts, deleted, a0, a1, a2 from latest; "

@@ -69,7 +69,7 @@ def test_set_wise_folding_equals_version_by_version(tmp_path: Path) -> None:
         "explain query plan select a0 from latest where table_name = 'value_entry' and deleted = 0 "
         "and slice = '2026-12-01'"
     ).fetchall()
-    assert "COVERING INDEX latest_slice" in str(plan)  # a day is read from its own index entries
+    assert "COVERING INDEX latest_slice_value_entry" in str(plan)  # a day is read from its own entries
     cache.close()
 
     # what close() left is on disk: a new cache on the file reads the same, and folds on top of it
@@ -77,6 +77,14 @@ def test_set_wise_folding_equals_version_by_version(tmp_path: Path) -> None:
     late = [(ids[0], 9, 1, None, None, None, None), (ids[1], 9, 0, "1", "2", None, "2026-12-09")]
     again.add("value_entry", late)
     assert _cached(again, "value_entry") == _one_by_one([v for batch in batches for v in batch] + late)
+    # merged into the slice index built above: ids[1] moved to its new day, ids[0] left its day
+    assert again.figures("value_entry", 1, "2026-12-09") == [1, Decimal(1)]
+    for day in {v[6] for v in (expected[ids[0]], expected[ids[1]]) if not v[2]}:
+        rows = [v for i, v in expected.items() if not v[2] and v[6] == day and i not in ids[:2]]
+        assert again.figures("value_entry", 1, day) == [
+            len(rows),
+            sum((Decimal(v[3]) for v in rows), Decimal(0)),
+        ]
     again.forget("value_entry", "deltas/ValueEntry-5802/")
     assert _cached(again, "value_entry") == {}
     again.close()

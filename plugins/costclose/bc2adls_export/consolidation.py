@@ -13,9 +13,11 @@ each batch straight into ``latest``'s B-tree touched a random page per row: from
 empty cache to 28 us at 2.5 million rows (the SQLite page cache holds 64 MiB of a table that grows
 by ~100 bytes a row), which made the bc2adls load slow down with the size of the company.
 
-Slices (dbt_project/DECISIONLOG.md 21): a partial index on (table, slice, amounts) of the live rows lets
-``slice_figures`` total one posting date from that date's index entries only, so a nightly load
-compares the dates it changed without reading the history. An update that moves a row to another
+Slices (dbt_project/DECISIONLOG.md 21): a partial index per table on (slice, amounts) of its live rows
+lets ``figures`` total one posting date from that date's index entries only, so a nightly load
+compares the dates it changed without reading the history. It is built by one sort when a slice is
+first asked for after the table was folded in from nothing, not kept up while a first load folds
+millions of rows in SystemId order (a random index page per row). An update that moves a row to another
 date moves its index entry; a delete marker takes the row out of the index (and of every total). A
 cache written before slices were kept (``user_version`` 0 with rows) is started over when opened:
 every delta file is folded in again once, with slice keys (a cache without them cannot total a slice,
@@ -91,10 +93,6 @@ class ConsolidationCache:
             "create table if not exists latest (table_name text, system_id text, ts integer, "
             "deleted integer, a0 text, a1 text, a2 text, slice text, "
             "primary key (table_name, system_id)) without rowid;"
-            # a slice's live rows with their amounts: totalling a slice reads its own entries only
-            # (``deleted`` is a column too: SQLite counts an index as covering only by its columns)
-            "create index if not exists latest_slice on latest (table_name, slice, deleted, a0, a1, a2) "
-            "where deleted = 0 and slice is not null;"
             f"pragma user_version = {LAYOUT_VERSION};"
             # versions of one table (``_pending_table``); rowid = the order they were added in: on a full
             # tie the first one stays
@@ -137,6 +135,9 @@ class ConsolidationCache:
     def forget(self, table_name: str, folder_prefix: str) -> None:
         """Start the table over (a folded-in file changed)."""
         self.flush()
+        # refolding every file into an index costs a random B-tree page per row; one sort afterwards
+        # (``_slice_index``) does not
+        self.db.execute(f"drop index if exists {_index_name(table_name)}")
         self.db.execute("delete from latest where table_name = ?", (table_name,))
         self.db.execute(
             "delete from seen_file where substr(path, 1, length(?)) = ?", (folder_prefix, folder_prefix)
@@ -183,10 +184,39 @@ class ConsolidationCache:
         live = "from latest where table_name = ? and deleted = 0"
         params: tuple[str, ...] = (table_name,)
         if key is not None:
-            live += " and slice = ?"
-            params = (table_name, key)
+            self._slice_index(table_name)
+            # the table name as a literal: SQLite uses a partial index only for a term equal to its own
+            live = f"from latest where table_name = {_literal(table_name)} and deleted = 0 and slice = ?"
+            params = (key,)
         out: list[Any] = [int(self.db.execute(f"select count(*) {live}", params).fetchone()[0])]
         for i in range(amounts):
             texts = self.db.execute(f"select a{i} {live} and {_COUNTED.format(i=i)}", params)
             out.append(sum(map(Decimal, itertools.chain.from_iterable(texts)), Decimal(0)))
         return out
+
+    def _slice_index(self, table_name: str) -> None:
+        """Create the table's slice index if it is missing (a new cache, or the table started over).
+
+        One partial index per table, on (slice, amounts) of its live rows: a slice is totalled from its
+        own entries. Built by one sort after a table is folded in from nothing (a first load, a
+        rebuild), then kept up to date by every merge (``deleted`` is an index column too: SQLite
+        counts an index as covering only by its columns)."""
+        name = _index_name(table_name)
+        if self.db.execute("select 1 from sqlite_master where name = ?", (name,)).fetchone():
+            return
+        log.info("Building the bc2adls totals cache's slice index of %s (once)", table_name)
+        self.db.execute(
+            f"create index {name} on latest (slice, deleted, a0, a1, a2) "
+            f"where table_name = {_literal(table_name)} and deleted = 0 and slice is not null"
+        )
+        self.db.commit()
+
+
+def _index_name(table_name: str) -> str:
+    if not table_name.isidentifier():
+        raise ValueError(f"not a table name: {table_name!r}")
+    return f"latest_slice_{table_name}"
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
