@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 # (system_id, timestamp, deleted 0/1, amount0, amount1, amount2, slice key; None: unsliced table or a delete)
 Version = tuple[str, int, int, str | None, str | None, str | None, str | None]
 
-# ``pragma user_version`` of the file layout: 1 = ``latest`` has ``slice`` and the slice index
+# ``pragma user_version`` of the file layout: 1 = ``latest`` has ``slice`` (slice indexes built on demand)
 LAYOUT_VERSION = 1
 # amounts that count in a sum (the COPY text of NULL, ``\N``, and a missing column do not)
 _COUNTED = "a{i} is not null and a{i} <> '\\N'"
