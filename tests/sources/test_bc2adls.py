@@ -292,5 +292,9 @@ def test_totals_cache_reads_new_files_only_and_notices_a_rewritten_file(
     first.write_bytes(b"\r\n".join(lines[:-3]) + b"\r\n")  # two rows fewer: not what bc2adls ever does
 
     assert source.totals(COMPANY)["row_counts"]["value_entry"] == 9
+    # a night that changed nothing compares no date of the value entries (DECISIONLOG 21); --verify
+    # compares every figure and finds the file's two rows missing
+    night = load(source, COMPANY, warehouse_url=warehouse_url)
+    assert night.comparison == "changed slices" and all(c.matches for c in night.checks)
     with pytest.raises(TotalsMismatchError, match="rows:value_entry: source 9 vs raw 11"):
-        load(source, COMPANY, warehouse_url=warehouse_url)
+        load(source, COMPANY, verify=True, warehouse_url=warehouse_url)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -124,6 +125,17 @@ class Slicing:
         if self.block is None:
             return sql.SQL("coalesce(to_char({}, 'YYYY-MM-DD'), '')").format(col)
         return sql.SQL("floor({} / {}::numeric)::bigint::text").format(col, sql.Literal(self.block))
+
+    def key_of_text(self, text: str) -> str:
+        """The key ``key_sql`` gives a row whose ``column`` has the COPY text ``text`` (``\\N``: NULL):
+        for a source that totals slices outside PostgreSQL (the bc2adls totals cache)."""
+        if self.block is not None:
+            return str(int(text) // self.block)  # floor division, as floor() in key_sql
+        if text in ("\\N", ""):
+            return NULL_DATE
+        if len(text) == 10 and text[4] == "-" and text[7] == "-":
+            return text  # YYYY-MM-DD, what to_char(date, 'YYYY-MM-DD') gives
+        return date.fromisoformat(text).isoformat()
 
     def filter_sql(self, keys: Iterable[str]) -> tuple[sql.Composable, list[Any]]:
         """A condition selecting the rows of the slices ``keys`` that an index on (company, column) serves."""

@@ -57,7 +57,7 @@ from costclose.bc2adls_export import format as fmt
 from costclose.bc2adls_export.consolidation import ConsolidationCache, Version, cache_file
 from costclose.config import settings
 from costclose.errors import CostcloseError
-from costclose.landing.control import SUMS
+from costclose.landing.control import SUMS, WHOLE, SliceFigures, Slicing, metrics_of, slicing
 from costclose.landing.copy_text import copy_value
 from costclose.sources import bc2adls_reset as reset
 from costclose.sources.base import BadRow, Batch
@@ -271,7 +271,7 @@ class Bc2AdlsSource:
                 columns,
                 kept,
                 (system[0], system[1], system[2], system[3]),
-                self._amount_positions(table, raw),
+                self._cached_positions(table, raw),
                 [raw.index(c) for c in table.primary_key],
             ),
         )
@@ -541,11 +541,11 @@ class Bc2AdlsSource:
         rel = self._rel(path)
         size = int(self.fs.size(path))
         columns = self._raw_columns(table, path, declared)
-        positions = self._amount_positions(table, columns)
+        positions = self._cached_positions(table, columns)
         for first, last, events, bad, more in self._chunks(table, path, company, declared, skip_to):
             latest = self._latest(events)
             if cache is not None:
-                cache.add(table.name, self._versions(latest.values(), positions))
+                cache.add(table.name, self._versions(table, latest.values(), positions))
             # SystemIds in no earlier batch of this fetch: into a raw table empty when the fetch
             # started, the batch can be COPYed as is (Batch.unique_keys), the first load's common case.
             new = seen.first_time(latest) and self._keys_unique(
@@ -637,54 +637,82 @@ class Bc2AdlsSource:
         consolidation is cached on disk (``costclose.bc2adls_export.consolidation``): files already
         folded in -- by an earlier call or while ``fetch`` read them -- are not read again, and a
         folded-in file whose size changed (bc2adls never rewrites one) makes the table start over.
-        Amounts are summed as Decimal, exactly. Rows are counted by SQLite and each amount column is
-        summed by ``sum(map(Decimal, ...))`` over its own query of the cache's ``latest`` rows: no Python
-        work per row of the tables without amounts (a row-by-row walk of every table took 29-43 s of a
-        36-53 s nightly load at 1M value entries).
+        Amounts are summed as Decimal, exactly (``ConsolidationCache.figures``).
         """
-        live = "from latest where table_name = ? and deleted = 0"
+        figures = self.slice_totals(company, {t.name: [WHOLE] for t in bc_schema.RAW_TABLES})
+        totals: dict[str, Any] = {"row_counts": {}}
+        for name, by_slice in figures.items():
+            whole = by_slice[WHOLE]
+            totals["row_counts"][name] = int(whole["rows"])
+            totals.update((metric, value) for metric, value in whole.items() if metric != "rows")
+        return totals
+
+    def slice_totals(self, company: str, slices: dict[str, list[str]]) -> SliceFigures:
+        """The figures of the given slices (``costclose.landing.control``) of the consolidated rows.
+
+        Each cached row keeps the slice key raw's SQL gives it (``Slicing.key_of_text`` of the same
+        COPY text that is landed), so a slice is totalled from its entries of the cache's slice index:
+        a nightly load reads the dates it changed, not the history. ``WHOLE`` (and every unsliced
+        table) is the table's whole figures. A requested slice without rows gets zero figures."""
         self._fresh_listings()
-        counts: dict[str, int] = {}
-        sums: dict[str, Decimal] = {}
+        out: SliceFigures = {}
         cache = self._cache(company)
         try:
-            for table in bc_schema.RAW_TABLES:
+            for name, keys in slices.items():
+                table = bc_schema.TABLES_BY_NAME[name]
+                wanted = [WHOLE] if slicing(table) is None else keys
+                if not wanted:
+                    continue
                 self._fold_unseen(cache, table, company)
-                metrics = [m for m, (t, _) in SUMS.items() if t is table]
-                counts[table.name] = int(
-                    cache.db.execute(f"select count(*) {live}", (table.name,)).fetchone()[0]
-                )
-                for i, metric in enumerate(metrics):
-                    amounts = cache.db.execute(
-                        f"select a{i} {live} and a{i} is not null and a{i} <> ?", (table.name, "\\N")
+                names = ["rows", *(m for m, _ in metrics_of(table))]
+                out[name] = {
+                    key: dict(
+                        zip(
+                            names,
+                            cache.figures(table.name, len(names) - 1, None if key == WHOLE else key),
+                            strict=True,
+                        )
                     )
-                    sums[metric] = sum(map(Decimal, itertools.chain.from_iterable(amounts)), Decimal(0))
+                    for key in wanted
+                }
         finally:
             cache.close()
-        return {"row_counts": counts, **sums}
+        return out
 
     def _cache(self, company: str) -> ConsolidationCache:
         folder = self.cache_dir or settings().home / "cache" / "bc2adls"
         return ConsolidationCache(cache_file(folder, f"{self.fs.protocol}|{self.root}", company))
 
     @staticmethod
-    def _amount_positions(table: bc_schema.Table, raw_columns: list[str]) -> list[int]:
-        return [raw_columns.index(col) for t, col in SUMS.values() if t is table]
+    def _cached_positions(table: bc_schema.Table, raw_columns: list[str]) -> list[int]:
+        """Positions in a row's COPY fields of what the totals cache keeps: the summed columns, then the
+        slicing column (``control.slicing``) of a sliced table."""
+        positions = [raw_columns.index(col) for t, col in SUMS.values() if t is table]
+        cut = slicing(table)
+        if cut is not None:
+            positions.append(raw_columns.index(cut.column))
+        return positions
 
     @staticmethod
-    def _versions(events: Iterable[_Event], positions: list[int]) -> Iterator[Version]:
-        if len(positions) > 3:
-            raise ValueError(f"the totals cache holds up to 3 amounts per row, not {len(positions)}")
-        pad = (None,) * (3 - len(positions))
+    def _versions(
+        table: bc_schema.Table, events: Iterable[_Event], positions: list[int]
+    ) -> Iterator[Version]:
+        """The cache's version of each event: amounts (texts) and slice key, or a delete marker."""
+        cut: Slicing | None = slicing(table)
+        amounts = len(positions) - (cut is not None)
+        if amounts > 3:
+            raise ValueError(f"the totals cache holds up to 3 amounts per row, not {amounts}")
+        pad = (None,) * (3 - amounts)
         for event in events:
             if event[3] is None:
-                yield (event[1], event[2], 1, None, None, None)
+                yield (event[1], event[2], 1, None, None, None, None)
                 continue
             texts = event[4]
             if texts is None:
                 fields = event[3].split("\t")
                 texts = tuple(fields[i] for i in positions)
-            yield (event[1], event[2], 0, *texts, *pad)  # type: ignore[misc]
+            key = None if cut is None else cut.key_of_text(texts[amounts])
+            yield (event[1], event[2], 0, *texts[:amounts], *pad, key)  # type: ignore[misc]
 
     def _fold_unseen(self, cache: ConsolidationCache, table: bc_schema.Table, company: str) -> None:
         """Fold the table's delta files not yet in the cache into it, in load order; a ``_full`` file
@@ -706,9 +734,9 @@ class Bc2AdlsSource:
         declared = self._cdm_attributes(table)
         for path in planned.ordered:
             rel = self._rel(path)
-            positions = self._amount_positions(table, self._raw_columns(table, path, declared))
+            positions = self._cached_positions(table, self._raw_columns(table, path, declared))
             events = (e for *_, block, _, _ in self._chunks(table, path, company, declared) for e in block)
-            versions = self._versions(events, positions)
+            versions = self._versions(table, events, positions)
             if rel == planned.full:
                 versions = reset.supersede(cache, table.name, versions, planned.full_last_ts)
             cache.add(table.name, versions)
