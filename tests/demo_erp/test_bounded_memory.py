@@ -168,3 +168,38 @@ def test_an_item_charge_not_announced_at_receipt_is_refused_once_decreases_are_c
         ledger.expect_charge(p)
     with pytest.raises(ValueError, match="cut loose"):
         ledger.revalue("A", date(2020, 1, 2), D("1.1"), "R1")  # before S1
+
+
+def _average_scenario(ledger: Ledger, *, prune: bool) -> list[tuple[object, ...]]:
+    """An Average item: a month of final entries, then months that each end with an uninvoiced receipt."""
+    rows: list[tuple[object, ...]] = []
+    p1 = ledger.purchase("A", "", D(4), D(10), d=date(2020, 1, 2), doc="P1")
+    s1 = ledger.sale("A", "", D(1), date(2020, 1, 3), "S1")
+    p2 = ledger.purchase("A", "", D(2), D(12), d=date(2020, 2, 2), doc="P2", invoice=False)
+    ledger.sale("A", "", D(1), date(2020, 2, 3), "S2")
+    ledger.adjust_cost()
+    if prune:
+        ledger.prune(date(2020, 3, 1))
+        # January is folded although February still waits for P2's invoice; P1 is still open.
+        assert s1 not in ledger.entries and p1 in ledger.entries
+        assert [e.document_no for e in ledger.by_item["A"]] == ["P2", "S2"]
+    ledger.invoice_purchase(p2, date(2020, 3, 5), "PI2", D("12.5"))
+    ledger.sale("A", "", D(2), date(2020, 3, 6), "S3")  # closes P1
+    ledger.sale("A", "", D(2), date(2020, 3, 7), "S4")  # closes P2
+    ledger.adjust_cost()
+    if prune:
+        ledger.prune(date(2020, 4, 1))
+        assert ledger.entries == []  # P1, folded in January while open, leaves once closed
+    ledger.adjust_cost()
+    rows.extend(ledger.drain()[0])
+    return rows
+
+
+def test_average_items_fold_the_periods_before_one_still_waiting_for_cost() -> None:
+    """Folding an Average item's periods up to the first one with an uninvoiced entry (not all or nothing)
+    and forgetting entries folded while open once they close give the ledger of keeping everything."""
+    item = ItemInfo("A", "Average", "RESALE", "RETAIL", D(10))
+    kept = _average_scenario(Ledger("MEM", {"A": item}, charges_announced=True), prune=False)
+    folded = _average_scenario(Ledger("MEM", {"A": item}, charges_announced=True), prune=True)
+    assert folded == kept
+    assert any(r[VE_INDEX["adjustment"]] for r in kept), kept

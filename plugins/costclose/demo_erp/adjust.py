@@ -36,6 +36,7 @@ class CostAdjustment:
     _avg_value: dict[str, Decimal]
     _avg_qty: dict[str, Decimal]
     _avg_state: dict[str, AvgState]
+    _avg_folded: dict[str, tuple[int, ...]]  # Average items: periods before this key are folded
     _unfrozen: dict[int, Ile]
     charges_announced: bool
 
@@ -112,27 +113,36 @@ class CostAdjustment:
 
         An entry is settled when it is completely invoiced, has no expected cost, is closed (inbound),
         its order is finished and every entry it is applied with is also dated before ``cutoff``.
-        Average items fold whole periods before ``cutoff`` into a running state instead. Objects
-        still referenced by open entries stay alive; the lists the engine walks only keep the rest.
+        Average items fold whole periods before ``cutoff`` (and before the first period with an entry
+        that is not final) into a running state instead; their entries leave once closed, in this
+        prune or a later one. Objects still referenced by open entries stay alive; the lists the
+        engine walks only keep the rest.
         """
         cut_key = self._period_key(cutoff)
-        folded: set[int] = set()
         for item_no, entries in self.by_item.items():
             if self.items[item_no].costing_method != "Average":
                 continue
-            old = [e for e in entries if self._period_key(e.posting_date) < cut_key]
-            if not old or any(not self._final(e) for e in old):
+            # Whole periods before ``cutoff`` and before the first one with an entry still waiting for
+            # cost (a busy item nearly always has one in the month just ended: folding all or nothing
+            # never folded it, and its history stayed in memory).
+            upto = min(
+                (self._period_key(e.posting_date) for e in entries if not self._final(e)), default=cut_key
+            )
+            upto = min(upto, cut_key)
+            old = [e for e in entries if self._period_key(e.posting_date) < upto]
+            if not old:
                 continue
             state = self._avg_state.get(item_no, (ZERO, ZERO, ZERO, self.items[item_no].unit_cost))
             self._avg_state[item_no] = self._average_walk(old, state)[1]
-            folded.update(e.entry_no for e in old)
-            self.by_item[item_no] = [e for e in entries if self._period_key(e.posting_date) >= cut_key]
+            self._avg_folded[item_no] = upto
+            self.by_item[item_no] = [e for e in entries if self._period_key(e.posting_date) >= upto]
 
         def settled(e: Ile) -> bool:
             if e.posting_date >= cutoff or not self._final(e) or e.remaining_quantity:
                 return False
             if self.items[e.item_no].costing_method == "Average":
-                return e.entry_no in folded
+                # folded (in this prune or an earlier one: an open layer folds, then closes later)
+                return self._period_key(e.posting_date) < self._avg_folded.get(e.item_no, ())
             order = e.production
             if order is not None and (order.finished_date is None or order.finished_date >= cutoff):
                 return False

@@ -100,6 +100,7 @@ class Ledger(CostAdjustment):
         self._avg_qty: dict[str, Decimal] = {}
         self._on_hand: dict[tuple[str, str], Decimal] = {}
         self._avg_state: dict[str, AvgState] = {}
+        self._avg_folded: dict[str, tuple[int, ...]] = {}
         # Forgotten entries whose cost can still change (see ``prune``): kept linked until they cannot.
         self._unfrozen: dict[int, Ile] = {}
 

@@ -65,7 +65,7 @@ ASSEMBLED = ("1925-W", "1953-W")
 BENCH_LOCATIONS = 3  # locations each generated item is stocked at (at most its group's)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Pending:
     due: date
     action: Callable[[date], None]
