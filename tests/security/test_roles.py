@@ -158,13 +158,13 @@ def test_posting_role_posts_once_and_writes_only_its_ledger(
 
 
 def test_validate_role_snapshots_and_reads_but_writes_only_its_schemas(role_warehouse: RoleWarehouse) -> None:
-    from costclose.validation.snapshot import snapshot
+    from costclose.validation.snapshot import SCHEMA, snapshot
 
     wh = role_warehouse
     url = wh.url_for("validate")
     query = f"select company, period_start, ending_value from {MARTS} where company = 'CRONUS'"
-    with snapshot(url, "roles_test", query) as batch:
-        assert rows(url, f"select count(*) from ({batch}) as b")[0][0] > 0
+    with snapshot(url, "roles_test", query) as table:
+        assert rows(url, f'select count(*) from {SCHEMA}."{table}"')[0][0] > 0
     assert rows(url, "select count(*) from raw.value_entry")[0][0] > 0
     refused(url, f"delete from {MARTS}")
     refused(url, "delete from raw.value_entry")
