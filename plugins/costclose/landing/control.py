@@ -172,6 +172,16 @@ def slicing(table: bc_schema.Table) -> Slicing | None:
 SliceFigures = dict[str, dict[str, dict[str, Decimal]]]
 
 
+def totals_of_whole(figures: SliceFigures) -> dict[str, Any]:
+    """A source's ``totals`` from its ``WHOLE`` slice figures: per-table row counts and the sums."""
+    totals: dict[str, Any] = {"row_counts": {}}
+    for name, by_slice in figures.items():
+        whole = by_slice[WHOLE]
+        totals["row_counts"][name] = int(whole["rows"])
+        totals.update((metric, value) for metric, value in whole.items() if metric != "rows")
+    return totals
+
+
 def metrics_of(table: bc_schema.Table) -> list[tuple[str, str]]:
     """(metric, column) summed for ``table``."""
     return [(metric, column) for metric, (t, column) in SUMS.items() if t is table]

@@ -57,7 +57,15 @@ from costclose.bc2adls_export import format as fmt
 from costclose.bc2adls_export.consolidation import ConsolidationCache, Version, cache_file
 from costclose.config import settings
 from costclose.errors import CostcloseError
-from costclose.landing.control import SUMS, WHOLE, SliceFigures, Slicing, metrics_of, slicing
+from costclose.landing.control import (
+    SUMS,
+    WHOLE,
+    SliceFigures,
+    Slicing,
+    metrics_of,
+    slicing,
+    totals_of_whole,
+)
 from costclose.landing.copy_text import copy_value
 from costclose.sources import bc2adls_reset as reset
 from costclose.sources.base import BadRow, Batch
@@ -640,12 +648,7 @@ class Bc2AdlsSource:
         Amounts are summed as Decimal, exactly (``ConsolidationCache.figures``).
         """
         figures = self.slice_totals(company, {t.name: [WHOLE] for t in bc_schema.RAW_TABLES})
-        totals: dict[str, Any] = {"row_counts": {}}
-        for name, by_slice in figures.items():
-            whole = by_slice[WHOLE]
-            totals["row_counts"][name] = int(whole["rows"])
-            totals.update((metric, value) for metric, value in whole.items() if metric != "rows")
-        return totals
+        return totals_of_whole(figures)
 
     def slice_totals(self, company: str, slices: dict[str, list[str]]) -> SliceFigures:
         """The figures of the given slices (``costclose.landing.control``) of the consolidated rows.

@@ -30,7 +30,7 @@ from psycopg2 import sql
 from costclose import bc_schema
 from costclose.db import redact
 from costclose.errors import CostcloseError
-from costclose.landing.control import WHOLE, SliceFigures, read_slice_totals
+from costclose.landing.control import WHOLE, SliceFigures, read_slice_totals, totals_of_whole
 from costclose.sources.base import BadRow, Batch
 
 log = logging.getLogger(__name__)
@@ -331,12 +331,7 @@ class SqlSource:
     def totals(self, company: str) -> dict[str, Any]:
         """Every table's row count and the sums of ``costclose.landing.control.SUMS``, one scan a table."""
         figures = self._read_slices(company, {t.name: [WHOLE] for t in bc_schema.RAW_TABLES}, whole=True)
-        totals: dict[str, Any] = {"row_counts": {}}
-        for name, by_slice in figures.items():
-            whole = by_slice[WHOLE]
-            totals["row_counts"][name] = int(whole["rows"])
-            totals.update((metric, value) for metric, value in whole.items() if metric != "rows")
-        return totals
+        return totals_of_whole(figures)
 
     def slice_totals(self, company: str, slices: dict[str, list[str]]) -> SliceFigures:
         """The figures of the given slices (``costclose.landing.control``), by the same SQL as raw's.
