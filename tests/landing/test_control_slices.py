@@ -3,32 +3,16 @@ a first load, --full and --verify compare every figure (DECISIONLOG 21)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
 from decimal import Decimal
 
-import psycopg2
 import pytest
-from bc_source_db import CrashError, crash_at, execute, insert_rows, seed_company, value_entries
+from bc_source_db import CrashError, crash_at, day, execute, insert_rows, query, seed_company, value_entries
 
 from costclose import bc_schema
 from costclose.landing import TotalsMismatchError, load
 from costclose.sources import open_source
 
 COMPANY = "CRONUS International Ltd."
-
-
-def day(entry_no: int) -> str:
-    """The posting date of the synthetic value entry ``entry_no`` (bc_source_db.value_entries)."""
-    return (date(2025, 1, 1) + timedelta(days=entry_no % 300)).isoformat()
-
-
-def query(url: str, statement: str, params: tuple = ()) -> list[tuple]:
-    conn = psycopg2.connect(url)
-    with conn, conn.cursor() as cur:
-        cur.execute(statement, params)
-        rows = cur.fetchall()
-    conn.close()
-    return rows
 
 
 def change_without_row_version(source_url: str, entry_no: int, amount: str) -> None:

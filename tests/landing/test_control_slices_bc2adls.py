@@ -4,13 +4,12 @@ load compares the slices it changed, exactly as for the sql source (DECISIONLOG 
 from __future__ import annotations
 
 import sqlite3
-from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import psycopg2
 import pytest
-from bc_source_db import execute, insert_rows, seed_company, value_entries
+from bc_source_db import day, execute, insert_rows, query, seed_company, value_entries
 
 from costclose import bc_schema
 from costclose.bc2adls_export.exporter import export_bc2adls
@@ -20,20 +19,6 @@ from costclose.landing.schema import UNMARKED
 from costclose.sources import open_source
 
 COMPANY = "CRONUS International Ltd."
-
-
-def day(entry_no: int) -> str:
-    """The posting date of the synthetic value entry ``entry_no`` (bc_source_db.value_entries)."""
-    return (date(2025, 1, 1) + timedelta(days=entry_no % 300)).isoformat()
-
-
-def query(url: str, statement: str, params: tuple = ()) -> list[tuple]:
-    conn = psycopg2.connect(url)
-    with conn, conn.cursor() as cur:
-        cur.execute(statement, params)
-        rows = cur.fetchall()
-    conn.close()
-    return rows
 
 
 def value_entry_slices(report) -> set[str]:
@@ -77,14 +62,19 @@ def a_night(source_url: str) -> None:
     execute(source_url, "delete from bc.value_entry where entry_no = 13")
 
 
-def test_a_bc2adls_night_compares_the_changed_dates_only_and_every_figure_matches(
-    source_url: str, warehouse_url: str, tmp_path: Path
-) -> None:
+def first_load(source_url: str, warehouse_url: str, tmp_path: Path):
+    """Seed the company, export it to a bc2adls lake and land it: (lake, source, first load's report)."""
     seed_company(source_url, COMPANY, value_entry_count=40)
     lake = str(tmp_path / "lake")
     export_bc2adls(source_url, COMPANY, lake)
     source = open_source(f"bc2adls:{lake}")
-    first = load(source, COMPANY, warehouse_url=warehouse_url)
+    return lake, source, load(source, COMPANY, warehouse_url=warehouse_url)
+
+
+def test_a_bc2adls_night_compares_the_changed_dates_only_and_every_figure_matches(
+    source_url: str, warehouse_url: str, tmp_path: Path
+) -> None:
+    lake, source, first = first_load(source_url, warehouse_url, tmp_path)
     assert first.comparison == "every figure (first load)" and all(c.matches for c in first.checks)
 
     a_night(source_url)
@@ -119,11 +109,7 @@ def test_a_bc2adls_night_compares_the_changed_dates_only_and_every_figure_matche
 def test_a_corrupted_raw_row_in_a_changed_date_fails_the_bc2adls_night(
     source_url: str, warehouse_url: str, tmp_path: Path
 ) -> None:
-    seed_company(source_url, COMPANY, value_entry_count=40)
-    lake = str(tmp_path / "lake")
-    export_bc2adls(source_url, COMPANY, lake)
-    source = open_source(f"bc2adls:{lake}")
-    load(source, COMPANY, warehouse_url=warehouse_url)
+    lake, source, _ = first_load(source_url, warehouse_url, tmp_path)
     # raw damaged where no trigger marks it: only the night's new entry of that date makes it compared
     execute(
         warehouse_url,

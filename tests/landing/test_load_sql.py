@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import psycopg2
 import pytest
 from bc_source_db import (
     CrashError,
@@ -12,6 +11,7 @@ from bc_source_db import (
     execute,
     g_l_entries,
     insert_rows,
+    query,
     seed_company,
     table_rows,
     value_entries,
@@ -29,15 +29,6 @@ def raw_equals_source(source_url: str, warehouse_url: str, company: str) -> None
         assert table_rows(warehouse_url, "raw", table, company) == table_rows(
             source_url, "bc", table, company
         ), table.name
-
-
-def query(url: str, statement: str, params: tuple = ()) -> list[tuple]:
-    conn = psycopg2.connect(url)
-    with conn, conn.cursor() as cur:
-        cur.execute(statement, params)
-        rows = cur.fetchall()
-    conn.close()
-    return rows
 
 
 def test_first_load_lands_every_row_and_matches_control_totals(source_url: str, warehouse_url: str) -> None:

@@ -116,6 +116,20 @@ def execute(url: str, statement: str, params: tuple[Any, ...] = ()) -> int:
     return count
 
 
+def query(url: str, statement: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    conn = psycopg2.connect(url)
+    with conn, conn.cursor() as cur:
+        cur.execute(statement, params)
+        rows = cur.fetchall()
+    conn.close()
+    return rows
+
+
+def day(entry_no: int) -> str:
+    """The posting date of the synthetic value entry ``entry_no`` (``value_entries``)."""
+    return (date(2025, 1, 1) + timedelta(days=entry_no % 300)).isoformat()
+
+
 def value_entries(company: str, first: int, count: int) -> list[dict[str, Any]]:
     """Value entries with awkward text (quotes, backslashes, commas, unicode) and exact decimals."""
     return [
