@@ -77,9 +77,22 @@ def _pg_processes(pg_dir: Path) -> list[psutil.Process]:
 def run_step(name: str, home: Path, period: str, out: Path, trace: bool) -> dict:
     code = CHILD.format(company=COMPANY, period=period, out=str(out), trace=trace, code=STEPS[name])
     child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
-    peak = {"child": 0, "backend": 0, "pg_total": 0}
+    peak = {"child": 0, "backend": 0, "pg_total": 0, "backend_query": None}
     done = threading.Event()
     pg = _pg_processes(home / "pg")
+    queries: dict[int, str] = {}  # pid -> the statement it ran when last polled
+
+    def poll_queries() -> None:
+        # What each backend is running, so the peak backend names its statement (dbt's model).
+        from costclose import db
+
+        url = db.database_url("warehouse")
+        with contextlib.suppress(Exception), db.connect(url, autocommit=True) as conn:
+            while not done.is_set():
+                with conn.cursor() as cur:
+                    cur.execute("select pid, query from pg_stat_activity where state = 'active'")
+                    queries.update({pid: " ".join(q.split())[:300] for pid, q in cur.fetchall()})
+                time.sleep(0.5)
 
     def sample() -> None:
         me = psutil.Process(child.pid)
@@ -93,6 +106,8 @@ def run_step(name: str, home: Path, period: str, out: Path, trace: bool) -> dict
             for p in list(pg):
                 with contextlib.suppress(psutil.Error):
                     sizes.append(p.memory_info().rss)
+                    if p is not pg[0] and sizes[-1] > peak["backend"]:
+                        peak["backend_query"] = (p.pid, queries.get(p.pid))
             with contextlib.suppress(psutil.Error, IndexError):
                 pg.extend(c for c in pg[0].children() if c not in pg)
             if sizes:
@@ -100,11 +115,13 @@ def run_step(name: str, home: Path, period: str, out: Path, trace: bool) -> dict
                 peak["pg_total"] = max(peak["pg_total"], sum(sizes))
             time.sleep(0.2)
 
-    t = threading.Thread(target=sample, daemon=True)
-    t.start()
+    threads = [threading.Thread(target=f, daemon=True) for f in (sample, poll_queries)]
+    for t in threads:
+        t.start()
     stdout, _ = child.communicate()
     done.set()
-    t.join()
+    for t in threads:
+        t.join()
     if child.returncode != 0:
         raise SystemExit(f"step {name} failed ({child.returncode})")
     figures = json.loads(next(line[2:] for line in stdout.splitlines() if line.startswith("@@")))
@@ -116,6 +133,7 @@ def run_step(name: str, home: Path, period: str, out: Path, trace: bool) -> dict
         "traced_peak_mib": figures["traced_peak_mib"] and round(figures["traced_peak_mib"]),
         "pg_backend_mib": round(peak["backend"] / 2**20),
         "pg_all_mib": round(peak["pg_total"] / 2**20),
+        "pg_backend_at_peak": peak["backend_query"],
         "load": os.getloadavg(),
     }
 
@@ -134,6 +152,9 @@ def main() -> None:
     os.environ["DBT_TARGET_PATH"] = str(home / "target")
     os.environ["DBT_LOG_PATH"] = str(home / "target" / "logs")
     os.environ.setdefault("DBT_QUIET", "true")
+    from costclose import db
+
+    db.server_url()  # started here, before the step and the query poller race to start it
     out = home / "out" / "steps"
     out.mkdir(parents=True, exist_ok=True)
     for name in args.steps:

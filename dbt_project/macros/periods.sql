@@ -32,30 +32,82 @@
 {%- endmacro %}
 
 {#- Rows of a source whose (company, period) must be (re)built in this run:
-    * --vars period=...: that period only (a backfill; rewrites exactly that period);
-    * incremental run without a period: every period touched by rows loaded since the last build
-      (the watermark is the newest _loaded_at already aggregated), so back-dated entries are caught;
+    * incremental run: every period touched by rows loaded since the last build (the watermark is the
+      newest _loaded_at already aggregated), so back-dated entries are caught;
+    * --vars period=...: that period too, whether or not it changed (a backfill, or the close's period).
+      A period run must aggregate what was loaded since as well: it moves the watermark past those rows,
+      so a later run would never see them (DECISIONLOG.md 26);
     * full build: everything.
-    The company var narrows any of these. -#}
+    The company var narrows any of these. The changed periods are looked up when the model runs (the
+    `_loaded_at` index of the raw ledger) and written into the query as date ranges, so PostgreSQL reads
+    them through the (company, posting_date) index instead of testing every row of history. -#}
 {% macro period_rows_to_build(source_relation, date_column='posting_date') -%}
     {%- set period = selected_period() -%}
     {%- set company = selected_company() -%}
+    {%- set ranges = [] -%}
+    {%- if period is not none -%}
+        {%- do ranges.append((none, period)) -%}
+    {%- endif -%}
+    {%- set changed = changed_periods(source_relation, date_column) if is_incremental() else [] -%}
     true
     {%- if company is not none %}
         and company = {{ dbt.string_literal(company) }}
     {%- endif %}
-    {%- if period is not none %}
-        and {{ date_column }} >= date {{ dbt.string_literal(period) }}
-        and {{ date_column }} < date {{ dbt.string_literal(period) }} + interval '1 month'
-    {%- elif is_incremental() %}
-        and (company, {{ period_of(date_column) }}) in (
-            select distinct changed.company, {{ period_of('changed.' ~ date_column) }}
-            from {{ source_relation }} as changed
-            where changed._loaded_at > (
-                select coalesce(max(max_loaded_at), '-infinity'::timestamptz) from {{ this }}
+    {%- if changed is none %}
+        {#- not executing (compile/docs), or too many changed periods to list: the same set as a subquery #}
+        and (
+            {%- if period is not none %}
+                ({{ date_column }} >= date {{ dbt.string_literal(period) }}
+                and {{ date_column }} < date {{ dbt.string_literal(period) }} + interval '1 month') or
+            {%- endif %}
+            (company, {{ period_of(date_column) }}) in (
+                select distinct changed.company, {{ period_of('changed.' ~ date_column) }}
+                from {{ source_relation }} as changed
+                where changed._loaded_at > (
+                    select coalesce(max(max_loaded_at), '-infinity'::timestamptz) from {{ this }}
+                )
             )
         )
+    {%- elif period is not none or is_incremental() %}
+        {%- for changed_company, changed_period in changed %}
+            {%- if period is none or changed_period != period %}
+                {%- do ranges.append((changed_company, changed_period)) -%}
+            {%- endif %}
+        {%- endfor %}
+        and (
+            false
+            {%- for range_company, range_period in ranges %}
+                or (
+                    {%- if range_company is not none %}company = {{ dbt.string_literal(dbt.escape_single_quotes(range_company)) }} and {% endif -%}
+                    {{ date_column }} >= date {{ dbt.string_literal(range_period) }}
+                    and {{ date_column }} < date {{ dbt.string_literal(range_period) }} + interval '1 month'
+                )
+            {%- endfor %}
+        )
     {%- endif %}
+{%- endmacro %}
+
+{#- The (company, 'YYYY-MM-01') pairs with rows of source_relation loaded after the newest _loaded_at this
+    model has aggregated; none when not executing or when there are more than 500 (then the caller uses a
+    subquery). Called only on incremental runs. -#}
+{% macro changed_periods(source_relation, date_column) -%}
+    {%- if not execute -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set query -%}
+        select distinct
+            changed.company,
+            cast({{ period_of('changed.' ~ date_column) }} as {{ dbt.type_string() }}) as period_start
+        from {{ source_relation }} as changed
+        where changed._loaded_at > (select coalesce(max(max_loaded_at), '-infinity'::timestamptz) from {{ this }})
+        order by 1, 2
+        limit 501
+    {%- endset -%}
+    {%- set rows = run_query(query).rows -%}
+    {%- if rows | length > 500 -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(rows | map('list') | list) }}
 {%- endmacro %}
 
 {#- pre_hook of the period-incremental models: an explicit period backfill first removes that

@@ -108,8 +108,12 @@ PERIOD_COLUMN = "posting_date"
 # (``coalesce(x, 0)``), so that PostgreSQL proves the model's conditions imply them. Expected cost has an
 # index of its own because a company that does not post expected cost has it "unposted" on about half
 # its entries: the model reads that index only for the companies that post expected cost.
+# The period aggregates find what was loaded since their last build (`_loaded_at` past their watermark,
+# dbt_project/macros/periods.sql) through the `_loaded_at` indexes, not by scanning every entry.
 EXTRA_INDEXES: dict[str, dict[str, str]] = {
+    "g_l_entry": {"g_l_entry_loaded_at_idx": "(_loaded_at)"},
     "value_entry": {
+        "value_entry_loaded_at_idx": "(_loaded_at)",
         # not partial: the GX gate sums each item ledger entry's value entries through it
         # (expectations/raw_landing.py), one lookup per entry of the period instead of a scan of history
         "value_entry_item_ledger_entry_idx": "(company, item_ledger_entry_no)",

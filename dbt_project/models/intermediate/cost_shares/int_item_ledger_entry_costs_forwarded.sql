@@ -1,7 +1,12 @@
 {{
     config(
         materialized='table',
-        pre_hook=["set local enable_nestloop = off", "set local enable_mergejoin = off"],
+        pre_hook=[
+            "set local enable_nestloop = off",
+            "set local enable_mergejoin = off",
+            "set local work_mem = '32MB'",
+            "set local hash_mem_multiplier = 1",
+        ],
         post_hook="analyze {{ this }}",
     )
 }}
@@ -12,6 +17,9 @@
 -- for a selective key and merged entries with order_usage on company alone, the order keys as a join
 -- filter: every entry x every order of the company (571,230 x 40,255 at 1M, the build never finished).
 -- Hash joins use every equality key.
+-- work_mem 32MB, hash_mem_multiplier 1 (DECISIONLOG.md 26): the walk's ~20 hash tables and CTE stores
+-- each grow to their limit at once; at the server's 64MB x 2 the backend peaked at 1,324 MiB at 10.9M
+-- value entries, at 32MB x 1 at 476 MiB -- and the walk was faster (155 s instead of 178 s).
 -- (Step 2/2 of Cost Shares Breakdown, spec §D.4) One row per company x item ledger entry up to the
 -- valuation date (Average items skipped, as BC does): its cost split into material, capacity,
 -- capacity overhead, material overhead, subcontracted, variance (and the variance split), revaluation
