@@ -15,9 +15,11 @@ export DO_NOT_TRACK := 1
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
+# --compile-bytecode: byte-compiled once at install (a second sync compiles nothing), so no process
+# compiles GX, dbt or Airflow on import -- where PYTHONDONTWRITEBYTECODE is set, every process did
 setup:  ## the locked environment (.venv) from uv.lock, with the azure extra (adlfs); installs uv with pip if missing
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
-	$(UV) sync --frozen --quiet --extra azure
+	$(UV) sync --frozen --quiet --extra azure --compile-bytecode
 
 browser:  ## Debian's chromium for the close pack's browser test (apt-get, as root or with sudo)
 	@command -v chromium >/dev/null 2>&1 || { \
