@@ -242,6 +242,9 @@ class Bench:
     adls_wh: str
     period: str
     figures: Figures = field(default_factory=Figures)
+    # what the nightly step measures after changing the ERP: the sql source with its dbt build and gate,
+    # and/or the bc2adls source (its export and load), e.g. bc2adls alone on a home without sql warehouse
+    nightly_sources: tuple[str, ...] = ("sql", "bc2adls")
 
     @property
     def lake(self) -> Path:
@@ -396,14 +399,35 @@ def _nightly(b: Bench) -> None:
     from costclose.bc2adls_export.exporter import export_bc2adls
     from costclose.landing.loader import load
     from costclose.sources import open_source
-    from costclose.transform import dbt
-    from costclose.validation.runner import run as validate
 
     f = b.figures
     share = f.entries / NIGHTLY_AT
     new, updated = max(1, round(NIGHTLY_NEW * share)), max(1, round(NIGHTLY_UPDATED * share))
     f.rows["nightly_new"], f.rows["nightly_updated"] = _nightly_changes(b.erp, new, updated)
     changes = f"{f.rows['nightly_new']:,} new + {f.rows['nightly_updated']:,} updated"
+    if "sql" in b.nightly_sources:
+        _nightly_sql(b, changes)
+    if "bc2adls" not in b.nightly_sources:
+        return
+    if not (b.lake / "deltas.manifest.cdm.json").exists() and not (b.lake / "deltas").exists():
+        f.notes.append("nightly bc2adls not measured: the bc2adls step did not run on this home")
+        return
+    b.timed("nightly_export", "    bc2adls export of the night's changes", lambda: _export(b, export_bc2adls))
+    b.timed(
+        "nightly_bc2adls",
+        f"(f) nightly: extract {changes} (bc2adls)",
+        lambda: load(_adls_source(b, open_source), COMPANY, warehouse_url=b.adls_wh),
+    )
+
+
+def _nightly_sql(b: Bench, changes: str) -> None:
+    """The night through the sql source: extract, the nightly dbt build of the period, the gate."""
+    from costclose.landing.loader import load
+    from costclose.sources import open_source
+    from costclose.transform import dbt
+    from costclose.validation.runner import run as validate
+
+    f = b.figures
     b.timed(
         "nightly_extract",
         f"(f) nightly: extract {changes} (sql)",
@@ -426,15 +450,6 @@ def _nightly(b: Bench) -> None:
         "nightly_gates",
         "(f) nightly: GX pre-posting gate",
         lambda: validate(COMPANY, b.period, stage="pre-posting", warehouse_url=b.wh, notify=False),
-    )
-    if not (b.lake / "deltas.manifest.cdm.json").exists() and not (b.lake / "deltas").exists():
-        f.notes.append("nightly bc2adls not measured: the bc2adls step did not run on this home")
-        return
-    b.timed("nightly_export", "    bc2adls export of the night's changes", lambda: _export(b, export_bc2adls))
-    b.timed(
-        "nightly_bc2adls",
-        f"(f) nightly: extract {changes} (bc2adls)",
-        lambda: load(_adls_source(b, open_source), COMPANY, warehouse_url=b.adls_wh),
     )
 
 
@@ -550,6 +565,7 @@ def run_once(
     steps: tuple[str, ...] = ALL_STEPS,
     reuse_warehouses: bool = False,
     step_timeout: float | None = None,
+    nightly_sources: tuple[str, ...] = ("sql", "bc2adls"),
 ) -> Figures:
     """One complete run against an embedded server in a temporary COSTCLOSE_HOME (or ``home``: a kept
     one, whose seeded company is reused; warehouses are rebuilt from nothing; the nightly step changes
@@ -581,6 +597,7 @@ def run_once(
         db.database_url("warehouse"),
         db.with_database(server, "bench_bc2adls"),
         f"{2025 + (months - 1) // 12}-{(months - 1) % 12 + 1:02d}",
+        nightly_sources=nightly_sources,
     )
     try:
         with PostgresMemory(config.settings().pg_dir) as pg_memory:
@@ -760,11 +777,20 @@ def main() -> None:
         type=float,
         help="seconds a step may run before it is stopped and recorded as not finished (default: no limit)",
     )
+    parser.add_argument(
+        "--nightly-sources",
+        default="sql,bc2adls",
+        help="what the nightly step measures: sql (extract, dbt, gate) and/or bc2adls (export, load); "
+        "bc2adls alone needs no sql warehouse (default sql,bc2adls)",
+    )
     args = parser.parse_args()
     steps = tuple(step.strip() for step in args.steps.split(",") if step.strip())
     unknown = sorted(set(steps) - set(ALL_STEPS))
     if unknown:
         parser.error(f"unknown steps {unknown}; known: {', '.join(ALL_STEPS)}")
+    nightly_sources = tuple(x.strip() for x in args.nightly_sources.split(",") if x.strip())
+    if not nightly_sources or set(nightly_sources) - {"sql", "bc2adls"}:
+        parser.error(f"--nightly-sources takes sql and/or bc2adls, got {args.nightly_sources!r}")
     if args.reuse_warehouses and not args.home:
         parser.error("--reuse-warehouses needs --home")
     if args.seed_only and not args.home:
@@ -784,6 +810,7 @@ def main() -> None:
             steps,
             args.reuse_warehouses,
             args.step_timeout,
+            nightly_sources,
         )
         if args.seed_only:
             console.print(f"seeded {figures.entries:,} value entries into {args.home}")
