@@ -1,7 +1,8 @@
 {#- Period-incremental marts (issue 5 item 7, DECISIONLOG.md 7). A mart row of period P depends on every
     period up to P (starting balances, "to date" columns), so a run rewrites a company's periods from the
     first one that changed onwards; `whole_company=true` rewrites every period of a changed company (for
-    marts whose rows also read later periods: BC's "Posting Date" check, the WIP report's skip rule).
+    marts whose rows also read later periods: BC's "Posting Date" check; the WIP report, whose skip rule
+    reads an order's later entries, is incremental by order instead: macros/wip_orders.sql).
 
     Each row carries `max_loaded_at`: the newest raw `_loaded_at` it was built from (the period
     aggregates up to its period, and every setup table). A company's rows from period Q on are rebuilt
