@@ -814,6 +814,8 @@ def main() -> None:
         )
         if args.seed_only:
             console.print(f"seeded {figures.entries:,} value entries into {args.home}")
+            for name, mib in figures.rss_mib.items():  # the seeding process's peak, and the floor's
+                console.print(f"peak RSS {name:<40} {mib:>8,.0f} MiB")
             continue
         summary = report(figures)
         if not args.no_record:
