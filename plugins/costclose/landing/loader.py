@@ -21,6 +21,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -640,15 +641,23 @@ def _compare(
 ) -> tuple[list[ControlCheck], datetime]:
     """Compare raw with the source: every figure of the company, or the dirty slices (the source then
     has ``slice_totals``). Returns the checks and the time up to which the compared marks are covered."""
-    if everything:
-        with conn.cursor() as cur:
-            cur.execute("select clock_timestamp()")
-            as_of = cur.fetchone()[0]
-        checks = compare(source.totals(company), raw_totals(conn, company, selected))
-    else:
-        slices, as_of = _dirty_slices(conn, company, selected)
-        theirs = source.slice_totals(company, slices)  # type: ignore[attr-defined]
-        checks = compare_slices(theirs, raw_slice_totals(conn, company, slices))
+    # The source's figures are read in a thread of their own while raw's are summed here: both are
+    # scans on different servers (or the bc2adls cache), so the comparison costs the longer of the two,
+    # not their sum (at 10.8M value entries: bc2adls cache 34 s, raw 10 s). Each source opens its own
+    # connection per call.
+    with ThreadPoolExecutor(1, thread_name_prefix="source-totals") as pool:
+        if everything:
+            with conn.cursor() as cur:
+                cur.execute("select clock_timestamp()")
+                as_of = cur.fetchone()[0]
+            theirs = pool.submit(source.totals, company)
+            ours = raw_totals(conn, company, selected)
+            checks = compare(theirs.result(), ours)
+        else:
+            slices, as_of = _dirty_slices(conn, company, selected)
+            theirs_slices = pool.submit(source.slice_totals, company, slices)  # type: ignore[attr-defined]
+            ours_slices = raw_slice_totals(conn, company, slices)
+            checks = compare_slices(theirs_slices.result(), ours_slices)
     conn.commit()
     return checks, as_of
 
