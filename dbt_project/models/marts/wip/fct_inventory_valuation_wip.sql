@@ -19,7 +19,8 @@ with
 production_entries as (
 
     select *
-    from {{ ref('int_production_value_entries_aggregated_by_period') }} as entries
+    -- the alias is read by wip_orders_to_build on incremental runs only
+    from {{ ref('int_production_value_entries_aggregated_by_period') }} as entries  -- noqa: AL05
     where {{ wip_orders_to_build('entries') }}
 
 ),
