@@ -9,7 +9,9 @@ which prepare a fresh warehouse): ``extract_full``, ``build_full``, ``extract`` 
 ``pack``, and ``close`` (``run_close`` as one process, as bench/run.py (e) does).
 
 Each step runs as ``python -c`` in its own process; a sampler reads its RSS and that of every
-PostgreSQL process of the home every 0.2 s, and the child's own ``ru_maxrss`` is read when it ends.
+PostgreSQL process of the home every 0.2 s, and the child's own ``ru_maxrss`` is read when it ends;
+``pg_backend_at_peak`` names the largest backend's pid and the statement it was running (polled from
+``pg_stat_activity`` every 0.5 s; dbt's statements carry the model's node id).
 With ``--tracemalloc`` the child also reports Python's traced peak (slower; memory of C libraries
 such as psycopg2's result buffers is not traced, RSS is).
 """
