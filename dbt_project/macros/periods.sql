@@ -34,9 +34,10 @@
 {#- Rows of a source whose (company, period) must be (re)built in this run:
     * incremental run: every period touched by rows loaded since the last build (the watermark is the
       newest _loaded_at already aggregated), so back-dated entries are caught;
-    * --vars period=...: that period too, whether or not it changed (a backfill, or the close's period).
-      A period run must aggregate what was loaded since as well: it moves the watermark past those rows,
-      so a later run would never see them (DECISIONLOG.md 26);
+    * --vars period=Q: Q, whether or not it changed (a backfill, or the close's period), and every changed
+      period before Q, whose slices Q's running balances read (DECISIONLOG.md 26). Changed periods after
+      Q are left alone (a backfill leaves later periods untouched) and the run's slices then record the
+      old watermark (aggregate_loaded_at), so the next run still finds those rows;
     * full build: everything.
     The company var narrows any of these. The changed periods are looked up when the model runs (the
     `_loaded_at` index of the raw ledger) and written into the query as date ranges, so PostgreSQL reads
@@ -58,19 +59,20 @@
         and (
             {%- if period is not none %}
                 ({{ date_column }} >= date {{ dbt.string_literal(period) }}
-                and {{ date_column }} < date {{ dbt.string_literal(period) }} + interval '1 month') or
-            {%- endif %}
+                and {{ date_column }} < date {{ dbt.string_literal(period) }} + interval '1 month') or (
+                {{ date_column }} < date {{ dbt.string_literal(period) }} and
+            {%- else %} ( {%- endif %}
             (company, {{ period_of(date_column) }}) in (
                 select distinct changed.company, {{ period_of('changed.' ~ date_column) }}
                 from {{ source_relation }} as changed
                 where changed._loaded_at > (
                     select coalesce(max(max_loaded_at), '-infinity'::timestamptz) from {{ this }}
                 )
-            )
+            ))
         )
     {%- elif period is not none or is_incremental() %}
         {%- for changed_company, changed_period in changed %}
-            {%- if period is none or changed_period != period %}
+            {%- if period is none or changed_period < period %}
                 {%- do ranges.append((changed_company, changed_period)) -%}
             {%- endif %}
         {%- endfor %}
@@ -85,6 +87,29 @@
             {%- endfor %}
         )
     {%- endif %}
+{%- endmacro %}
+
+{#- The max_loaded_at of a slice built now: max(_loaded_at) of its rows, or -- on a --vars period run that
+    leaves changed periods after the period unbuilt -- no newer than the watermark before this run, so
+    that the rows of those periods stay newer than the aggregate's watermark (period_rows_to_build). -#}
+{% macro aggregate_loaded_at(source_relation, date_column='posting_date') -%}
+    {%- set period = selected_period() -%}
+    {%- set capped = false -%}
+    {%- if period is not none and is_incremental() -%}
+        {%- set changed = changed_periods(source_relation, date_column) -%}
+        {%- set state = namespace(capped=changed is none) -%}
+        {%- for _company, changed_period in (changed or []) -%}
+            {%- if changed_period > period -%}
+                {%- set state.capped = true -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- set capped = state.capped -%}
+    {%- endif -%}
+    {%- if capped -%}
+        least(max(_loaded_at), (select coalesce(max(max_loaded_at), '-infinity'::timestamptz) from {{ this }}))
+    {%- else -%}
+        max(_loaded_at)
+    {%- endif -%}
 {%- endmacro %}
 
 {#- The (company, 'YYYY-MM-01') pairs with rows of source_relation loaded after the newest _loaded_at this

@@ -188,11 +188,12 @@ def test_backfill_nightly_and_full_rebuild_agree(
     assert snapshot(wh) == incremental
 
 
-def test_a_period_run_also_aggregates_what_was_loaded_with_its_period(
+def test_a_period_run_also_aggregates_what_was_loaded_before_its_period(
     make_database: Callable[[str], str], shared_dir: Path, tmp_path: Path
 ) -> None:
-    """The close runs with --vars period: entries back-dated into an earlier period and loaded in the same
-    batch must be aggregated by that run, as it moves the aggregate's watermark past them (DECISIONLOG 26)."""
+    """The close runs with --vars period: an entry back-dated into an earlier period and loaded in the same
+    batch is aggregated by that run (the period's running balances read it), one dated after the period
+    is left for the next run -- a backfill leaves later periods alone -- and is not lost (DECISIONLOG 26)."""
     url = make_database("wh_incr_backdated")
     create_raw_schema(url)
     load(url, cronus_rows(shared_dir))
@@ -202,7 +203,7 @@ def test_a_period_run_also_aggregates_what_was_loaded_with_its_period(
         url=url, target_path=target, build=dbt.run_dbt(["run", *select], url, target_path=target, check=True)
     )
     total = f"select sum(cost_amount_actual) from {AGGREGATE} where company = %s and period_start = %s"
-    january = wh.query(total, (POSTED, "2024-01-01"))
+    january, march = wh.query(total, (POSTED, "2024-01-01")), wh.query(total, (POSTED, "2024-03-01"))
     march_before = slice_ctids(wh, POSTED, "2024-03-01")
     february_before = slice_ctids(wh, POSTED, "2024-02-01")
     kw = {"item_no": "1896-S", "inventory_posting_group": "RESALE", "gen_prod_posting_group": "RETAIL"}
@@ -215,11 +216,18 @@ def test_a_period_run_also_aggregates_what_was_loaded_with_its_period(
                 ve(POSTED, 10, "2024-03-20", "Positive Adjmt.", "Direct Cost", cost_amount_actual=1, **kw),
             ],
         )
-    dbt.run_dbt(["run", *select], url, dbt.build_vars(period="2024-03"), target_path=target, check=True)
+    dbt.run_dbt(["run", *select], url, dbt.build_vars(period="2024-02"), target_path=target, check=True)
     assert wh.query(total, (POSTED, "2024-01-01")) == [(january[0][0] + 100,)]
-    assert slice_ctids(wh, POSTED, "2024-03-01") != march_before
-    assert slice_ctids(wh, POSTED, "2024-02-01") == february_before  # nothing loaded into February
-    # the next run without a period has nothing left to aggregate
+    assert slice_ctids(wh, POSTED, "2024-02-01") != february_before  # the selected period is rewritten
+    assert slice_ctids(wh, POSTED, "2024-03-01") == march_before  # after the period: left alone
+    # the next run without a period aggregates March (and January again: the February run kept the
+    # watermark from before it, so January's new entry is seen again; same figures); not February
+    february = slice_ctids(wh, POSTED, "2024-02-01")
+    dbt.run_dbt(["run", *select], url, target_path=target, check=True)
+    assert wh.query(total, (POSTED, "2024-03-01")) == [(march[0][0] + 1,)]
+    assert wh.query(total, (POSTED, "2024-01-01")) == [(january[0][0] + 100,)]
+    assert slice_ctids(wh, POSTED, "2024-02-01") == february
+    # and then nothing is left to aggregate
     after = {p: slice_ctids(wh, POSTED, p) for p in ("2024-01-01", "2024-02-01", "2024-03-01")}
     dbt.run_dbt(["run", *select], url, target_path=target, check=True)
     assert {p: slice_ctids(wh, POSTED, p) for p in after} == after

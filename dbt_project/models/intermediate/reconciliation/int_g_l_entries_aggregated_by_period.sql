@@ -37,7 +37,7 @@ aggregated as (
         g_l_account_no,
         sum(amount) as net_change,
         count(*) as g_l_entry_count,
-        max(_loaded_at) as max_loaded_at
+        {{ aggregate_loaded_at(ref('stg_bc__g_l_entries')) }} as max_loaded_at
     from selected
     group by company, {{ period_of('posting_date') }}, g_l_account_no
 

@@ -42,7 +42,7 @@ flagged as (
             where source_code = {{ dbt.string_literal(close_income_statement_source_code()) }}
             and posting_date = ({{ period_of('posting_date') }} + interval '1 month' - interval '1 day')::date
         ) as closing_entry_count,
-        max(_loaded_at) as max_loaded_at
+        {{ aggregate_loaded_at(ref('stg_bc__g_l_entries')) }} as max_loaded_at
     from selected
     group by company, {{ period_of('posting_date') }}
 

@@ -140,7 +140,7 @@ aggregated as (
         sum(valued_quantity) as valued_quantity,
         count(*) as value_entry_count,
         count(*) filter (where is_never_posted) as never_posted_entry_count,
-        max(_loaded_at) as max_loaded_at
+        {{ aggregate_loaded_at(ref('stg_bc__value_entries')) }} as max_loaded_at
     from classified
     group by
         company,

@@ -46,7 +46,7 @@ aggregated as (
         sum(cost_posted_to_g_l) as cost_posted_to_g_l,
         sum(expected_cost_posted_to_g_l) as expected_cost_posted_to_g_l,
         count(*) as value_entry_count,
-        max(_loaded_at) as max_loaded_at
+        {{ aggregate_loaded_at(ref('stg_bc__value_entries')) }} as max_loaded_at
     from selected
     group by
         company,
