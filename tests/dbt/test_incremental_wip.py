@@ -4,17 +4,14 @@ ids of every other order unchanged), and give the rows a full rebuild gives."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-import psycopg2
 import pytest
-from psycopg2 import sql
 
-from costclose.db import connect, with_database
+from costclose.db import connect
 from costclose.demo_erp import simulate
 from costclose.landing import load
 from costclose.sources import open_source
@@ -25,25 +22,13 @@ WIP = "marts.fct_inventory_valuation_wip"
 SELECT = ["--select", "+fct_inventory_valuation_wip"]
 
 
-@pytest.fixture(scope="module")
-def landed(pg_server_url: str) -> Iterator[str]:
+@pytest.fixture
+def landed(make_database: Callable[[str], str]) -> str:
     """A warehouse with the demo company (4 months of production) landed from the demo ERP."""
-    names = [f"wip_{kind}_{uuid.uuid4().hex[:8]}" for kind in ("erp", "wh")]
-    admin = psycopg2.connect(pg_server_url)
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        for name in names:
-            cur.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    erp, warehouse = (with_database(pg_server_url, name) for name in names)
-    try:
-        simulate.seed(erp, COMPANY, months=4, scale=0.3, seed=11, start=date(2025, 1, 1))
-        load(open_source(f"sql:{erp}"), COMPANY, warehouse_url=warehouse)
-        yield warehouse
-    finally:
-        with admin.cursor() as cur:
-            for name in names:
-                cur.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
-        admin.close()
+    erp, warehouse = make_database("wip_erp"), make_database("wip_wh")
+    simulate.seed(erp, COMPANY, months=4, scale=0.3, seed=11, start=date(2025, 1, 1))
+    load(open_source(f"sql:{erp}"), COMPANY, warehouse_url=warehouse)
+    return warehouse
 
 
 def query(url: str, text: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:

@@ -7,7 +7,16 @@ from pathlib import Path
 
 import psycopg2
 import pytest
-from bc_source_db import CrashError, crash_at, execute, insert_rows, seed_company, table_rows, value_entries
+from bc_source_db import (
+    CrashError,
+    crash_at,
+    execute,
+    insert_rows,
+    query,
+    seed_company,
+    table_rows,
+    value_entries,
+)
 
 from costclose import bc_schema
 from costclose.bc2adls_export.exporter import export_bc2adls
@@ -24,15 +33,6 @@ def raw_rows(url: str, company: str) -> dict[str, list[tuple]]:
 
 def source_rows(url: str, company: str) -> dict[str, list[tuple]]:
     return {t.name: table_rows(url, "bc", t, company) for t in bc_schema.RAW_TABLES}
-
-
-def query(url: str, statement: str, params: tuple = ()) -> list[tuple]:
-    conn = psycopg2.connect(url)
-    with conn, conn.cursor() as cur:
-        cur.execute(statement, params)
-        rows = cur.fetchall()
-    conn.close()
-    return rows
 
 
 def test_sql_and_bc2adls_land_identical_raw_rows(source_url: str, clone_database, tmp_path: Path) -> None:
