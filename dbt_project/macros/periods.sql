@@ -54,7 +54,7 @@
     {%- if company is not none %}
         and company = {{ dbt.string_literal(company) }}
     {%- endif %}
-    {%- if changed is none %}
+    {%- if changed is none or changed | length > 500 %}
         {#- not executing (compile/docs), or too many changed periods to list: the same set as a subquery #}
         and (
             {%- if period is not none %}
@@ -65,9 +65,7 @@
             (company, {{ period_of(date_column) }}) in (
                 select distinct changed.company, {{ period_of('changed.' ~ date_column) }}
                 from {{ source_relation }} as changed
-                where changed._loaded_at > (
-                    select coalesce(max(max_loaded_at), '-infinity'::timestamptz) from {{ this }}
-                )
+                where changed._loaded_at > {{ aggregate_watermark() }}
             ))
         )
     {%- elif period is not none or is_incremental() %}
@@ -106,15 +104,27 @@
         {%- set capped = state.capped -%}
     {%- endif -%}
     {%- if capped -%}
-        least(max(_loaded_at), (select coalesce(max(max_loaded_at), '-infinity'::timestamptz) from {{ this }}))
+        least(max(_loaded_at), {{ aggregate_watermark() }})
     {%- else -%}
         max(_loaded_at)
     {%- endif -%}
 {%- endmacro %}
 
+{#- The newest _loaded_at this incremental model has aggregated. Read when the model runs, as a literal:
+    the model's own pre-hook deletes the selected period's rows before its query runs, and a subquery
+    would then see a lower watermark than the run started from. -#}
+{% macro aggregate_watermark() -%}
+    {%- set query = "select coalesce(max(max_loaded_at), '-infinity'::timestamptz)::text from " ~ this -%}
+    {%- if execute -%}
+        cast({{ dbt.string_literal(run_query(query).columns[0].values()[0]) }} as timestamp with time zone)
+    {%- else -%}
+        ({{ query }})
+    {%- endif -%}
+{%- endmacro %}
+
 {#- The (company, 'YYYY-MM-01') pairs with rows of source_relation loaded after the newest _loaded_at this
-    model has aggregated; none when not executing or when there are more than 500 (then the caller uses a
-    subquery). Called only on incremental runs. -#}
+    model has aggregated (at most companies x periods rows); none when not executing. Called only on
+    incremental runs. -#}
 {% macro changed_periods(source_relation, date_column) -%}
     {%- if not execute -%}
         {{ return(none) }}
@@ -124,15 +134,10 @@
             changed.company,
             cast({{ period_of('changed.' ~ date_column) }} as {{ dbt.type_string() }}) as period_start
         from {{ source_relation }} as changed
-        where changed._loaded_at > (select coalesce(max(max_loaded_at), '-infinity'::timestamptz) from {{ this }})
+        where changed._loaded_at > {{ aggregate_watermark() }}
         order by 1, 2
-        limit 501
     {%- endset -%}
-    {%- set rows = run_query(query).rows -%}
-    {%- if rows | length > 500 -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {{ return(rows | map('list') | list) }}
+    {{ return(run_query(query).rows | map('list') | list) }}
 {%- endmacro %}
 
 {#- pre_hook of the period-incremental models: an explicit period backfill first removes that
